@@ -1,0 +1,208 @@
+"""What every pod analyzer receives, and the small helpers they share.
+
+An analyzer is a plain function `analyze(ctx: PodContext) -> list[Finding]`. It reads the pod and
+asks `ctx.view` for events, logs and related objects; it never knows whether they came from the
+API or from files, and it never writes anything.
+"""
+
+import json
+import shlex
+from dataclasses import dataclass, field
+from typing import Dict, Iterator, List, Optional
+
+from ..catalogue import REASONS
+from ..findings import Finding, ObjectRef
+from ..sanitize import clean
+from ..timeutil import age
+from ..view import ClusterView, event_time, meta
+
+# kubectl resource names for suggestions (`kubectl set image deployment/x ...`).
+KUBECTL_NAME = {
+    "Deployment": "deployment", "StatefulSet": "statefulset", "DaemonSet": "daemonset",
+    "ReplicaSet": "replicaset", "Job": "job", "CronJob": "cronjob", "Pod": "pod",
+    "ReplicationController": "replicationcontroller",
+}
+
+
+@dataclass
+class Container:
+    """A container of the pod with its spec and status side by side."""
+    name: str
+    spec: dict
+    status: dict
+    init: bool = False
+    sidecar: bool = False  # init container with restartPolicy: Always (native sidecar)
+
+    @property
+    def state(self) -> dict:
+        return self.status.get("state") or {}
+
+    @property
+    def last_state(self) -> dict:
+        return self.status.get("lastState") or {}
+
+    @property
+    def waiting(self) -> Optional[dict]:
+        return self.state.get("waiting")
+
+    @property
+    def terminated(self) -> Optional[dict]:
+        return self.state.get("terminated")
+
+    @property
+    def last_terminated(self) -> Optional[dict]:
+        return self.last_state.get("terminated")
+
+    @property
+    def restarts(self) -> int:
+        return int(self.status.get("restartCount") or 0)
+
+    @property
+    def field_path(self) -> str:
+        return f"spec.{'initContainers' if self.init else 'containers'}{{{self.name}}}"
+
+
+@dataclass
+class PodContext:
+    view: ClusterView
+    pod: dict
+    plugin: str                      # the plugin that is running ("why", "oomcheck", ...)
+    owner: Optional[ObjectRef] = None  # top owner: what suggestions should patch
+    _events: Optional[List[dict]] = field(default=None, repr=False)
+
+    # ---- the pod ------------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return meta(self.pod).get("name", "")
+
+    @property
+    def namespace(self) -> str:
+        return meta(self.pod).get("namespace") or "default"
+
+    @property
+    def ref(self) -> ObjectRef:
+        return ObjectRef("Pod", self.namespace, self.name)
+
+    @property
+    def spec(self) -> dict:
+        return self.pod.get("spec") or {}
+
+    @property
+    def status(self) -> dict:
+        return self.pod.get("status") or {}
+
+    def containers(self, init: Optional[bool] = None) -> Iterator[Container]:
+        """Containers with their statuses; init=True/False restricts to init or app containers."""
+        groups = []
+        if init in (None, True):
+            groups.append(("initContainers", "initContainerStatuses", True))
+        if init in (None, False):
+            groups.append(("containers", "containerStatuses", False))
+        for spec_key, status_key, is_init in groups:
+            statuses = {s.get("name"): s for s in self.status.get(status_key) or []}
+            for c in self.spec.get(spec_key) or []:
+                yield Container(c.get("name", ""), c, statuses.get(c.get("name"), {}), is_init,
+                                is_init and c.get("restartPolicy") == "Always")
+
+    def container(self, name: str) -> Optional[Container]:
+        return next((c for c in self.containers() if c.name == name), None)
+
+    def condition(self, ctype: str) -> Optional[dict]:
+        return next((c for c in self.status.get("conditions") or [] if c.get("type") == ctype), None)
+
+    # ---- events -------------------------------------------------------------------------------
+    def events(self) -> List[dict]:
+        if self._events is None:
+            self._events = self.view.events_for(self.pod, "Pod")
+        return self._events
+
+    def events_where(self, reason: Optional[str] = None, container: Optional[str] = None,
+                     contains: Optional[str] = None, init: Optional[bool] = None) -> List[dict]:
+        """Pod events filtered by reason, by the container they are about, by message text."""
+        out = []
+        for ev in self.events():
+            if reason and ev.get("reason") != reason:
+                continue
+            if container:
+                fp = (ev.get("involvedObject") or {}).get("fieldPath") or ""
+                if fp and not fp.endswith("{" + container + "}"):
+                    continue
+                if fp and init is not None and ("initContainers" in fp) != init:
+                    continue
+            if contains and contains not in (ev.get("message") or ""):
+                continue
+            out.append(ev)
+        return out
+
+    def describe_event(self, ev: dict) -> str:
+        """`event Failed (x4, 2m ago): message` — one evidence line, as describe would show it."""
+        count = ev.get("count") or 1
+        when = age(event_time(ev), self.view.now) if event_time(ev) else None
+        bits = [f"x{count}"] if count and int(count) > 1 else []
+        if when:
+            bits.append(f"{when} ago")
+        head = f"event {ev.get('reason', '?')}" + (f" ({', '.join(bits)})" if bits else "")
+        return f"{head}: {clean(ev.get('message', ''))}"
+
+    # ---- findings -----------------------------------------------------------------------------
+    def finding(self, reason: str, summary: str, container: Optional[str] = None,
+                evidence: Optional[List[str]] = None, suggestions: Optional[List[str]] = None,
+                cause: Optional[str] = None, severity: Optional[str] = None,
+                details: Optional[Dict] = None, related: Optional[List[Finding]] = None) -> Finding:
+        plugins = REASONS[reason].plugins
+        plugin = self.plugin if self.plugin in plugins else plugins[0]
+        return Finding(plugin=plugin, reason=reason, object=self.ref, summary=summary,
+                       container=container, owner=self.owner, evidence=list(evidence or []),
+                       suggestions=list(suggestions or []), cause=cause, severity=severity,
+                       details=dict(details or {}), related=list(related or []))
+
+    # ---- suggestions --------------------------------------------------------------------------
+    @property
+    def ns_flag(self) -> str:
+        return f"-n {shlex.quote(self.namespace)}"
+
+    def workload(self) -> str:
+        """`deployment/broken-image` — the object a fix must change (never the ReplicaSet's pod)."""
+        owner = self.owner
+        if owner and owner.kind in KUBECTL_NAME and owner.kind != "ReplicaSet":
+            return f"{KUBECTL_NAME[owner.kind]}/{owner.name}"
+        if owner and owner.kind == "ReplicaSet":
+            return f"replicaset/{owner.name}"
+        return f"pod/{self.name}"
+
+    def owned(self) -> bool:
+        return self.workload().split("/")[0] != "pod"
+
+    def template_patch(self, pod_spec_patch: dict) -> str:
+        """A strategic-merge `kubectl patch` of the owner's pod template (or of a bare pod)."""
+        body = pod_spec_patch if not self.owned() else _wrap_template(self.workload(), pod_spec_patch)
+        return (f"kubectl patch {self.workload()} {self.ns_flag} --type=strategic "
+                f"-p {shlex.quote(json.dumps(body, separators=(',', ':')))}")
+
+    def logs_cmd(self, container: str, previous: bool = True) -> str:
+        return (f"kubectl logs {self.name} {self.ns_flag} -c {shlex.quote(container)}"
+                + (" --previous" if previous else ""))
+
+
+def _wrap_template(workload: str, pod_spec_patch: dict) -> dict:
+    spec = {"template": {"spec": pod_spec_patch}}
+    if workload.startswith("cronjob/"):
+        return {"spec": {"jobTemplate": {"spec": spec}}}
+    return {"spec": spec}
+
+
+def quote(value) -> str:
+    return shlex.quote(str(value))
+
+
+def status_line(c: Container) -> Optional[str]:
+    """The container's state as evidence: `container app waiting: ImagePullBackOff (message)`."""
+    if c.waiting:
+        msg = c.waiting.get("message")
+        return (f"container {c.name} waiting: {c.waiting.get('reason', '?')}"
+                + (f" — {clean(msg)}" if msg else ""))
+    if c.terminated:
+        t = c.terminated
+        return (f"container {c.name} terminated: {t.get('reason', '?')}, exit code {t.get('exitCode')}"
+                + (f" — {clean(t.get('message'))}" if t.get("message") else ""))
+    return None

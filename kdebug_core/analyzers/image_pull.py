@@ -1,0 +1,144 @@
+"""ImagePullBackOff / ErrImagePull / InvalidImageName: the image cannot be pulled.
+
+Detected from the container's waiting reason (events expire; status does not). The cause comes from
+the runtime's error text, which is in the ErrImagePull waiting message while the kubelet is pulling
+and only in the `Failed` events once it is backing off (the BackOff message is just
+`Back-off pulling image "X"`).
+"""
+
+import re
+from typing import List, Optional
+
+from ..findings import Finding
+from ..sanitize import clean
+from .base import PodContext, quote, status_line
+
+PULL_REASONS = ("ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "ImageInspectError")
+
+# Runtime error text → cause, most specific first. Docker's "pull access denied ... repository does
+# not exist or may require 'docker login'" cannot tell missing from private: Unauthorized first only
+# when the registry said so explicitly.
+_CAUSES = [
+    ("RateLimited", re.compile(r"429 Too Many Requests|toomanyrequests|rate limit", re.I)),
+    ("Unauthorized", re.compile(r"401 Unauthorized|403 Forbidden|unauthorized|authentication required|"
+                                r"denied: requested access|no basic auth credentials|"
+                                r"insufficient_scope|authorization failed", re.I)),
+    ("NotFound", re.compile(r"not found|manifest unknown|repository does not exist|"
+                            r"name unknown|pull access denied|NotFound desc", re.I)),
+    ("RegistryUnreachable", re.compile(r"no such host|i/o timeout|connection refused|"
+                                       r"network is unreachable|TLS handshake timeout|"
+                                       r"dial tcp|server misbehaving|x509:|certificate", re.I)),
+]
+
+_EXPLAIN = {
+    "NotFound": "the image or tag does not exist in the registry (or the repository is private)",
+    "Unauthorized": "the registry refused the credentials (or there were none)",
+    "RegistryUnreachable": "the node cannot reach the registry",
+    "RateLimited": "the registry is rate-limiting pulls from this node",
+    "Unknown": "the runtime gave no recognisable reason",
+}
+
+
+def classify(message: str) -> str:
+    for cause, pattern in _CAUSES:
+        if pattern.search(message or ""):
+            return cause
+    return "Unknown"
+
+
+def _registry(image: str) -> str:
+    first = image.split("/", 1)[0]
+    if "/" in image and ("." in first or ":" in first or first == "localhost"):
+        return first
+    return "docker.io"
+
+
+def analyze(ctx: PodContext) -> List[Finding]:
+    findings = []
+    for c in ctx.containers():
+        waiting = c.waiting or {}
+        reason = waiting.get("reason")
+        if reason == "InvalidImageName":
+            findings.append(_invalid_name(ctx, c))
+        elif reason in PULL_REASONS:
+            findings.append(_pull_failed(ctx, c, reason))
+    return findings
+
+
+def _invalid_name(ctx: PodContext, c) -> Finding:
+    image = c.spec.get("image", "")
+    evidence = [status_line(c)]
+    evidence += [ctx.describe_event(e) for e in ctx.events_where("InspectFailed", c.name)[-2:]]
+    return ctx.finding(
+        "InvalidImageName",
+        f"image {clean(image)!r} of container {c.name} is not a valid image reference",
+        container=c.name, evidence=[e for e in evidence if e],
+        suggestions=[f"kubectl set image {ctx.workload()} {ctx.ns_flag} {c.name}=REGISTRY/REPOSITORY:TAG"],
+        details={"image": image})
+
+
+def _pull_failed(ctx: PodContext, c, reason: str) -> Finding:
+    image = c.spec.get("image") or c.status.get("image") or ""
+    failed = [e for e in ctx.events_where("Failed", c.name) if "Failed to pull image" in (e.get("message") or "")]
+    runtime_error = (c.waiting or {}).get("message", "") if reason == "ErrImagePull" else ""
+    if not runtime_error and failed:
+        runtime_error = failed[-1].get("message", "")
+    cause = classify(runtime_error)
+    secrets = [s.get("name") for s in ctx.spec.get("imagePullSecrets") or [] if s.get("name")]
+
+    evidence = [status_line(c)]
+    if failed:
+        evidence.append(ctx.describe_event(failed[-1]))
+    elif runtime_error:
+        evidence.append(f"runtime error: {clean(runtime_error)}")
+    backoff = ctx.events_where("BackOff", c.name)
+    if backoff:
+        evidence.append(ctx.describe_event(backoff[-1]))
+    missing_secret_events = ctx.events_where("FailedToRetrieveImagePullSecret")
+    if missing_secret_events:
+        evidence.append(ctx.describe_event(missing_secret_events[-1]))
+
+    suggestions = []
+    missing_secrets = []
+    if cause in ("Unauthorized", "NotFound"):
+        for s in secrets:
+            if ctx.view.exists("Secret", ctx.namespace, s) is False:
+                missing_secrets.append(s)
+        if missing_secrets:
+            evidence.append(f"imagePullSecrets {', '.join(missing_secrets)} do not exist in namespace "
+                            f"{ctx.namespace}")
+        elif secrets:
+            evidence.append(f"imagePullSecrets: {', '.join(secrets)}")
+        else:
+            evidence.append("the pod has no imagePullSecrets")
+
+    if cause == "NotFound":
+        suggestions.append(f"kubectl set image {ctx.workload()} {ctx.ns_flag} {c.name}=IMAGE:TAG")
+    if cause in ("Unauthorized", "NotFound") and (not secrets or missing_secrets):
+        secret = (missing_secrets or ["regcred"])[0]
+        suggestions.append(
+            f"kubectl create secret docker-registry {quote(secret)} {ctx.ns_flag} "
+            f"--docker-server={_registry(image)} --docker-username=USER --docker-password=PASSWORD")
+        if not secrets:
+            suggestions.append(ctx.template_patch({"imagePullSecrets": [{"name": secret}]}))
+    elif cause == "Unauthorized":
+        suggestions.append(f"kubectl get secret {quote(secrets[0])} {ctx.ns_flag} "
+                           f"-o jsonpath='{{.type}}'  # must be kubernetes.io/dockerconfigjson for "
+                           f"{_registry(image)}")
+    if cause == "RegistryUnreachable":
+        node = ctx.spec.get("nodeName")
+        suggestions.append(f"kubectl debug node/{node} -it --image=busybox:1.36 -- "
+                           f"nslookup {_registry(image)}" if node else
+                           f"kubectl describe pod {ctx.name} {ctx.ns_flag}")
+    if cause == "RateLimited":
+        suggestions.append(f"kubectl create secret docker-registry regcred {ctx.ns_flag} "
+                           f"--docker-server={_registry(image)} --docker-username=USER "
+                           f"--docker-password=TOKEN  # authenticated pulls have a higher limit")
+    if cause == "Unknown":
+        suggestions.append(f"kubectl describe pod {ctx.name} {ctx.ns_flag}")
+
+    return ctx.finding(
+        "ImagePullBackOff",
+        f"image {clean(image)!r} cannot be pulled: {_EXPLAIN[cause]}",
+        container=c.name, cause=cause, evidence=[e for e in evidence if e], suggestions=suggestions,
+        details={"image": image, "waitingReason": reason, "imagePullSecrets": secrets})

@@ -1,0 +1,165 @@
+"""One run of a plugin: pick the source, resolve the targets, run the analyzers, build the report."""
+
+import math
+from typing import List, Optional, Tuple
+
+from . import analyzers
+from .analyzers.base import PodContext
+from .cli import Options
+from .findings import Finding, ObjectRef, Report, TimelineEntry
+from .sanitize import clean
+from .targets import Target, parse_target, pods_of, targets_from_stdin
+from .timeutil import parse_time
+from .view import ClusterView, ViewOptions, event_time, meta
+
+
+def open_view(opts: Options, stdin) -> Tuple[ClusterView, List[Target], Optional[str]]:
+    """Source and scope: (view, targets, namespace in scope or None for all)."""
+    from .sources.live import ConnectionOptions, parse_request_timeout
+
+    conn = ConnectionOptions(kubeconfig=opts.kubeconfig, context=opts.context,
+                             request_timeout=parse_request_timeout(opts.request_timeout),
+                             as_user=opts.as_user, as_groups=opts.as_groups)
+    if opts.offline:
+        from .sources.files import FileBackend
+        from .sources.live import context_namespace_only
+        backend = FileBackend.from_paths(opts.filenames, stdin)
+        context_ns = None if (opts.namespace or opts.all_namespaces) else context_namespace_only(conn)
+    else:
+        from .sources.live import LiveBackend, load_configuration
+        cfg, context_ns = load_configuration(conn)
+        backend = LiveBackend(cfg, conn)
+    namespace = None if opts.all_namespaces else (opts.namespace or context_ns or "default")
+
+    allowed = opts.plugin.target_kinds
+    targets = [parse_target(t, allowed) for t in opts.targets]
+    if opts.stdin_targets:
+        targets += targets_from_stdin(stdin.read(), allowed)
+    single = len(targets) == 1 and targets[0].kind in ("Pod", "Service") and not opts.selector
+    view = ClusterView(backend, ViewOptions(
+        namespace=namespace, scan=not single,
+        log_budget=math.inf if (opts.all_logs or single) else 5, tail_lines=opts.tail))
+    return view, targets, namespace
+
+
+def select_pods(view: ClusterView, opts: Options, targets: List[Target],
+                namespace: Optional[str]) -> List[dict]:
+    from .labels import matches, parse_selector
+
+    if targets:
+        pods, seen = [], set()
+        for t in targets:
+            for p in pods_of(view, t, namespace):
+                key = (meta(p).get("namespace"), meta(p).get("name"))
+                if key not in seen:
+                    seen.add(key)
+                    pods.append(p)
+    else:
+        pods = list(view.list("Pod", namespace))
+    if opts.selector:
+        reqs = parse_selector(opts.selector)
+        pods = [p for p in pods if matches(reqs, meta(p).get("labels"))]
+    return pods
+
+
+def analyze_pod(view: ClusterView, pod: dict, plugin: str) -> List[Finding]:
+    ctx = PodContext(view=view, pod=pod, plugin=plugin, owner=view.top_owner(pod))
+    found: List[Finding] = []
+    for analyze in analyzers.pod_analyzers(plugin):
+        found.extend(analyze(ctx))
+    return drop_superseded(found)
+
+
+def drop_superseded(found: List[Finding]) -> List[Finding]:
+    """Keep the cause, drop the symptom it explains (per container; see SUPERSEDED_BY)."""
+    present = {(f.container, f.reason) for f in found}
+    out = []
+    for f in found:
+        if any((f.container, other) in present for other in analyzers.SUPERSEDED_BY.get(f.reason, ())):
+            continue
+        if f not in out:
+            out.append(f)
+    return out
+
+
+def pod_summary(pod: dict) -> str:
+    """`Running, 1/1 ready, 0 restarts` — the one-line state of a pod judged healthy."""
+    status = pod.get("status") or {}
+    statuses = status.get("containerStatuses") or []
+    ready = sum(1 for s in statuses if s.get("ready"))
+    restarts = sum(int(s.get("restartCount") or 0) for s in statuses)
+    total = len((pod.get("spec") or {}).get("containers") or []) or len(statuses)
+    phase = status.get("phase") or "Unknown"
+    if phase == "Succeeded":
+        return "Succeeded (completed)"
+    return f"{phase}, {ready}/{total} ready, {restarts} restart{'s' if restarts != 1 else ''}"
+
+
+def timeline(view: ClusterView, pod: dict) -> List[TimelineEntry]:
+    """Container state changes and events about the pod, merged in time order (for -o wide)."""
+    entries = []
+    status = pod.get("status") or {}
+    for group in ("initContainerStatuses", "containerStatuses"):
+        for cs in status.get(group) or []:
+            name = cs.get("name")
+            last = (cs.get("lastState") or {}).get("terminated")
+            if last:
+                entries.append(TimelineEntry(last.get("startedAt"), f"container {name} started"))
+                entries.append(TimelineEntry(
+                    last.get("finishedAt"),
+                    f"container {name} terminated: {last.get('reason')} (exit {last.get('exitCode')})"))
+            state = cs.get("state") or {}
+            if state.get("running"):
+                entries.append(TimelineEntry(state["running"].get("startedAt"),
+                                             f"container {name} running"))
+            if state.get("terminated"):
+                t = state["terminated"]
+                entries.append(TimelineEntry(
+                    t.get("finishedAt"), f"container {name} terminated: {t.get('reason')} "
+                                         f"(exit {t.get('exitCode')})"))
+            if state.get("waiting"):
+                entries.append(TimelineEntry(None, f"container {name} now waiting: "
+                                                   f"{state['waiting'].get('reason')}"))
+    for ev in view.events_for(pod, "Pod"):
+        count = ev.get("count") or 1
+        entries.append(TimelineEntry(
+            (event_time(ev).isoformat() if event_time(ev) else None),
+            f"{ev.get('type', 'Normal')} {ev.get('reason')}" + (f" (x{count})" if count > 1 else "")
+            + f": {clean(ev.get('message', ''))}"))
+    far_future = parse_time("9999-01-01T00:00:00Z")
+    entries.sort(key=lambda e: parse_time(e.time) or far_future)
+    return entries
+
+
+def build_report(view: ClusterView, opts: Options, pods: List[dict]) -> Report:
+    report = Report()
+    plugin = opts.plugin.name
+    for pod in pods:
+        found = analyze_pod(view, pod, plugin)
+        ref = ObjectRef("Pod", meta(pod).get("namespace"), meta(pod).get("name", ""))
+        if any(f.rank >= 1 for f in found):
+            report.findings.extend(found)
+        else:
+            report.findings.extend(found)
+            report.healthy.append(ref)
+            report.healthy_detail[ref.slug()] = pod_summary(pod)
+        if opts.output == "wide" and found:
+            report.timelines[ref.slug()] = timeline(view, pod)
+    for scope_analyzer in analyzers.SCOPE_ANALYZERS.get(plugin, []):
+        report.findings.extend(scope_analyzer(view, pods, plugin))
+    report.notes.extend(view.finish_notes())
+    return report
+
+
+def empty_scope_hint(view: ClusterView, opts: Options, targets: List[Target],
+                     namespace: Optional[str]) -> str:
+    """Why nothing was examined, and where the pods are when they are elsewhere."""
+    if targets:
+        return "the target has no pods (scaled to zero, or its pods were not created: " \
+               "check kubectl describe on it)"
+    where = f"namespace {namespace}" if namespace else "any namespace"
+    if namespace and view.offline:
+        others = sorted({meta(p).get("namespace") for p in view.list("Pod", None)} - {namespace})
+        if others:
+            return f"no pods in {where}; the files hold pods in {', '.join(others)}: use -A or -n"
+    return f"no pods in {where}" + (f" match -l {opts.selector}" if opts.selector else "")

@@ -1,0 +1,67 @@
+"""Entry points of the four executables. Each is one line: the plugin's name."""
+
+import sys
+
+from .errors import EXIT_OK, EXIT_PROBLEMS, KdebugError
+
+
+def run(name: str, argv=None, stdin=None, stdout=None, stderr=None) -> int:
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    from .cli import Options, build_parser
+    from .plugins import PLUGINS
+
+    spec = PLUGINS[name]
+    try:
+        parser = build_parser(name)
+        args = parser.parse_args(argv)
+        opts = Options.from_args(spec, args).complete(stdout).validate()
+        exit_code = _run(opts, stdin, stdout)
+    except KdebugError as exc:
+        print(f"error: {exc}", file=stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `kubectl why -A | head`: the reader left; nothing to report.
+        try:
+            sys.stdout = None
+        except Exception:
+            pass
+        return EXIT_OK
+    return exit_code
+
+
+def _run(opts, stdin, stdout) -> int:
+    from . import engine
+    from .render import render
+
+    view, targets, namespace = engine.open_view(opts, stdin)
+    if opts.plugin.subject == "service":
+        from .services import build_service_report
+        report = build_service_report(view, opts, targets, namespace)
+    else:
+        pods = engine.select_pods(view, opts, targets, namespace)
+        report = engine.build_report(view, opts, pods)
+        if not pods:
+            report.notes.append(engine.empty_scope_hint(view, opts, targets, namespace))
+    stdout.write(render(report, opts.output, opts.color, opts.plugin.name))
+    stdout.flush()
+    return EXIT_PROBLEMS if report.worst_rank() >= 1 else EXIT_OK
+
+
+def why():
+    sys.exit(run("why"))
+
+
+def endpoints_check():
+    sys.exit(run("endpoints-check"))
+
+
+def oomcheck():
+    sys.exit(run("oomcheck"))
+
+
+def probecheck():
+    sys.exit(run("probecheck"))

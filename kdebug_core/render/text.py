@@ -1,0 +1,110 @@
+"""Human output: findings grouped per object, evidence, then commands to paste.
+
+Everything that came from the cluster passes through `sanitize.clean` (analyzers clean what they
+quote; this module cleans names and anything else it prints), so a hostile pod name or log line
+cannot drive the reader's terminal. Colour only on a terminal, never with NO_COLOR/--no-color.
+"""
+
+from collections import OrderedDict
+from typing import Dict, List
+
+from ..catalogue import REASONS
+from ..findings import Finding, Report
+from ..sanitize import clean
+
+_COLOURS = {"error": "31", "warning": "33", "info": "36", "ok": "32", "dim": "2", "bold": "1"}
+_MARK = {"error": "✗", "warning": "!", "info": "i"}
+
+
+class Style:
+    def __init__(self, color: bool):
+        self.color = color
+
+    def __call__(self, text: str, what: str) -> str:
+        if not self.color:
+            return text
+        return f"\x1b[{_COLOURS[what]}m{text}\x1b[0m"
+
+
+def _object_header(f: Finding) -> str:
+    obj = f.object
+    where = f" -n {clean(obj.namespace)}" if obj.namespace else ""
+    owner = ""
+    if f.owner and (f.owner.kind, f.owner.name) != (obj.kind, obj.name):
+        owner = f"  ({f.owner.kind} {clean(f.owner.name)})"
+    return f"{obj.kind.lower()}/{clean(obj.name)}{where}{owner}"
+
+
+def render_finding(f: Finding, style: Style, indent: str = "  ") -> List[str]:
+    lines = []
+    label = f.reason + (f" [{f.cause}]" if f.cause else "")
+    container = f"  container {clean(f.container)}" if f.container else ""
+    lines.append(f"{indent}{style(_MARK[f.severity] + ' ' + label, f.severity)}{container}")
+    lines.append(f"{indent}  {clean(f.summary)}")
+    if f.evidence:
+        lines.append(f"{indent}  {style('evidence:', 'dim')}")
+        for e in f.evidence:
+            text = clean(e, keep_newlines=True)
+            first, *rest = text.split("\n")
+            lines.append(f"{indent}    • {first}")
+            lines.extend(f"{indent}      {r}" for r in rest)
+    for r in f.related:
+        lines.append(f"{indent}  {style('because:', 'dim')}")
+        lines.extend(render_finding(r, style, indent + "    "))
+    if f.suggestions:
+        lines.append(f"{indent}  {style('try:', 'dim')}")
+        for s in f.suggestions:
+            lines.append(f"{indent}    {style('$', 'bold')} {clean(s)}")
+    return lines
+
+
+def render(report: Report, color: bool = False, wide: bool = False, plugin: str = "why") -> str:
+    style = Style(color)
+    groups: "OrderedDict[str, List[Finding]]" = OrderedDict()
+    for f in report.findings:
+        groups.setdefault(f.object.slug(), []).append(f)
+    out: List[str] = []
+    for slug, found in groups.items():
+        found.sort(key=lambda f: -f.rank)
+        out.append(style(_object_header(found[0]), "bold"))
+        for f in found:
+            out.extend(render_finding(f, style))
+        if wide and slug in report.timelines:
+            out.append(f"  {style('timeline:', 'dim')}")
+            for entry in report.timelines[slug]:
+                when = entry.time[11:19] if entry.time and len(entry.time) >= 19 else "now     "
+                out.append(f"    {when}  {clean(entry.what)}")
+        out.append("")
+    healthy_lines = _healthy(report, style, many=len(report.healthy) > 5 or bool(groups))
+    out.extend(healthy_lines)
+    if not report.findings and not report.healthy:
+        out.append("nothing to examine: no matching objects in scope")
+    for note in report.notes:
+        out.append(style(f"note: {clean(note)}", "dim"))
+    while out and out[-1] == "":
+        out.pop()
+    return "\n".join(out) + "\n"
+
+
+def _healthy(report: Report, style: Style, many: bool) -> List[str]:
+    clean_refs = [r for r in report.healthy
+                  if not any(f.object.slug() == r.slug() and f.rank >= 1 for f in report.findings)]
+    if not clean_refs:
+        return []
+    if many and len(clean_refs) > 5:
+        kinds: Dict[str, int] = {}
+        for r in clean_refs:
+            kinds[r.kind.lower()] = kinds.get(r.kind.lower(), 0) + 1
+        what = ", ".join(f"{n} {k}{'s' if n != 1 else ''}" for k, n in kinds.items())
+        return [style(f"✓ {what} healthy", "ok")]
+    lines = []
+    for r in clean_refs:
+        detail = report.healthy_detail.get(r.slug())
+        lines.append(style("✓ ", "ok") + f"{r.kind.lower()}/{clean(r.name)}"
+                     + (f" -n {clean(r.namespace)}" if r.namespace else "")
+                     + f": healthy" + (f" ({clean(detail)})" if detail else ""))
+    return lines
+
+
+def explain(code: str) -> str:
+    return REASONS[code].explanation

@@ -1,0 +1,173 @@
+"""Targets: what the user named on the command line, and the pods (or Services, Nodes) it means.
+
+`NAME` is a pod; `KIND/NAME` uses kubectl's kinds and short names; `-` reads targets from standard
+input (`-o name` lines, a kdebug JSON report, or whole objects). Workloads resolve to their pods
+through their selector *and* owner references, so a Deployment never claims another's pods that
+happen to share labels.
+"""
+
+import difflib
+import json
+from dataclasses import dataclass
+from typing import Iterable, List, Optional
+
+from . import kinds
+from .errors import InputError, NotFoundError, UsageError
+from .labels import matches, requirements_from_label_selector, requirements_from_map
+from .view import ClusterView, meta
+
+WORKLOAD_KINDS = ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob",
+                  "ReplicationController")
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: str                   # "Pod", "Deployment", ...
+    name: str
+    namespace: Optional[str] = None  # set when the target itself says (stdin lines, JSON)
+
+    def __str__(self):
+        return f"{kinds.BY_KIND[self.kind].aliases[0] if kinds.BY_KIND[self.kind].aliases else self.kind.lower()}/{self.name}"
+
+
+def parse_target(text: str, allowed: Iterable[str]) -> Target:
+    """`x`, `pod/x`, `deploy/x`, `deployments.apps/x`, `namespace/kind/name` (an `-o name` line)."""
+    allowed = tuple(allowed)
+    text = text.strip()
+    parts = text.split("/")
+    if len(parts) == 1:
+        kind, name, ns = "Pod", parts[0], None
+    elif len(parts) == 2:
+        info = kinds.lookup(parts[0])
+        if info is None:
+            raise UsageError(f"unknown kind {parts[0]!r} in {text!r} "
+                             f"(use one of: {', '.join(_spellings(allowed))})")
+        kind, name, ns = info.kind, parts[1], None
+    elif len(parts) == 3 and kinds.lookup(parts[1]):
+        ns, kind, name = parts[0] or None, kinds.lookup(parts[1]).kind, parts[2]
+    else:
+        raise UsageError(f"cannot parse target {text!r}: use NAME or KIND/NAME")
+    if not name:
+        raise UsageError(f"target {text!r} has no name")
+    if kind not in allowed:
+        raise UsageError(f"{kind} targets are not supported here; use one of: "
+                         f"{', '.join(_spellings(allowed))}")
+    return Target(kind, name, ns)
+
+
+def _spellings(allowed):
+    out = []
+    for k in allowed:
+        info = kinds.BY_KIND[k]
+        out.append((info.aliases[-1] if info.aliases else k.lower()) + "/NAME")
+    return out
+
+
+def targets_from_stdin(text: str, allowed: Iterable[str]) -> List[Target]:
+    """Targets piped in: `-o name` lines, a kdebug Report (its objects), or Kubernetes objects."""
+    allowed = tuple(allowed)
+    stripped = text.strip()
+    if not stripped:
+        raise InputError("no targets on standard input")
+    if stripped[0] in "{[":
+        try:
+            doc = json.loads(stripped)
+        except ValueError as exc:
+            raise InputError(f"<stdin>: malformed JSON: {exc}") from None
+        refs = []
+        if isinstance(doc, dict) and doc.get("kind") == "Report":
+            refs = [f.get("object") or {} for f in doc.get("findings") or []]
+        else:
+            items = doc.get("items") if isinstance(doc, dict) and "items" in doc else doc
+            for obj in items if isinstance(items, list) else [items]:
+                if isinstance(obj, dict):
+                    m = meta(obj)
+                    refs.append({"kind": obj.get("kind"), "namespace": m.get("namespace"),
+                                 "name": m.get("name")})
+        out = []
+        for r in refs:
+            info = kinds.lookup(r.get("kind") or "")
+            if info and info.kind in allowed and r.get("name"):
+                t = Target(info.kind, r["name"], r.get("namespace"))
+                if t not in out:
+                    out.append(t)
+        return out
+    out = []
+    for line in stripped.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            t = parse_target(line, allowed)
+            if t not in out:
+                out.append(t)
+    return out
+
+
+def not_found(view: ClusterView, kind: str, name: str, namespace: Optional[str]) -> NotFoundError:
+    """`pod "x" not found in namespace default` plus the closest names that do exist."""
+    resource = kinds.BY_KIND[kind].resource
+    names = [meta(o).get("name", "") for o in view.list(kind, namespace)]
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+    where = f" in namespace {namespace}" if namespace else ""
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    if not close and names:
+        hint = f" ({len(names)} {resource} there; try kubectl get {resource}" \
+               f"{' -n ' + namespace if namespace else ''})"
+    return NotFoundError(f"{kind.lower()} {name!r} not found{where}{hint}")
+
+
+def pods_of(view: ClusterView, target: Target, namespace: Optional[str]) -> List[dict]:
+    """The pods a target stands for. Raises NotFoundError (with close names) for unknown names."""
+    ns = target.namespace or namespace
+    if target.kind == "Pod":
+        pod = view.get("Pod", ns, target.name)
+        if pod is None:
+            raise not_found(view, "Pod", target.name, ns)
+        return [pod]
+    if target.kind == "Service":
+        svc = view.get("Service", ns, target.name)
+        if svc is None:
+            raise not_found(view, "Service", target.name, ns)
+        selector = (svc.get("spec") or {}).get("selector")
+        if not selector:
+            return []
+        reqs = requirements_from_map(selector)
+        return view.select("Pod", ns, lambda p: matches(reqs, meta(p).get("labels")))
+    if target.kind == "Node":
+        if view.get("Node", None, target.name) is None:
+            raise not_found(view, "Node", target.name, None)
+        return view.select("Pod", None,
+                           lambda p: (p.get("spec") or {}).get("nodeName") == target.name)
+    workload = view.get(target.kind, ns, target.name)
+    if workload is None:
+        raise not_found(view, target.kind, target.name, ns)
+    return owned_pods(view, workload, target.kind)
+
+
+def owned_pods(view: ClusterView, workload: dict, kind: str) -> List[dict]:
+    ns = meta(workload).get("namespace")
+    uid = meta(workload).get("uid")
+    name = meta(workload).get("name")
+    if kind == "CronJob":
+        jobs = [j for j in view.list("Job", ns) if _owned_by(j, "CronJob", name, uid)]
+        pods = []
+        for job in jobs:
+            pods.extend(owned_pods(view, job, "Job"))
+        return pods
+    spec = workload.get("spec") or {}
+    reqs = requirements_from_label_selector(spec.get("selector"))
+    candidates = view.list("Pod", ns)
+    if reqs is not None:
+        candidates = [p for p in candidates if matches(reqs, meta(p).get("labels"))]
+    if kind == "Deployment":
+        # Pods belong to the Deployment through a ReplicaSet it owns (pod → RS → Deployment).
+        return [p for p in candidates
+                if any(r.kind == "Deployment" and r.name == name for r in view.owner_chain(p))]
+    return [p for p in candidates if _owned_by(p, kind, name, uid)]
+
+
+def _owned_by(obj: dict, kind: str, name: str, uid: Optional[str]) -> bool:
+    for ref in meta(obj).get("ownerReferences") or []:
+        if ref.get("kind") == kind and ref.get("name") == name and (not uid or not ref.get("uid")
+                                                                   or ref.get("uid") == uid):
+            return True
+    return False

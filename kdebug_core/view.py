@@ -1,0 +1,293 @@
+"""ClusterView: the read-only picture of the cluster that analyzers judge.
+
+Sources fetch, analyzers judge, renderers print. A view sits between the first two: it answers the
+questions analyzers ask ("the events about this pod", "does ConfigMap x exist", "the previous log
+of container app") from a backend — the live API or files — and caches every answer.
+
+How many API requests a run makes is decided here, not in the analyzers. In *scan* mode (many
+pods: `-A`, `-l`, a workload, no target) every kind is listed once per namespace (or once for the
+whole cluster with `-A`) and then looked up in memory, so the request count does not grow with the
+number of pods. For a single pod, individual GETs and a field-selected event list are cheaper.
+Logs are the one per-pod read; a scan fetches them for a few pods only (`log_budget`).
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable, Dict, Iterable, List, Optional, Protocol, Tuple
+
+from .errors import Forbidden
+from .findings import ObjectRef
+from .kinds import BY_KIND
+from .timeutil import parse_time
+
+
+class Backend(Protocol):
+    """What a source must answer. `namespace=None` means across all namespaces."""
+
+    offline: bool
+
+    def list(self, kind: str, namespace: Optional[str], label_selector: Optional[str] = None,
+             field_selector: Optional[str] = None, metadata_only: bool = False) -> List[dict]: ...
+
+    def get(self, kind: str, namespace: Optional[str], name: str,
+            metadata_only: bool = False) -> Optional[dict]: ...
+
+    def logs(self, namespace: str, pod: str, container: str, previous: bool,
+             tail_lines: int) -> Optional[str]: ...
+
+    def now(self) -> datetime: ...
+
+
+# `namespace` argument meaning "the namespace the view is scoped to" (None means all namespaces).
+SCOPE = object()
+
+# Kinds whose contents must never be fetched: only existence (metadata) is ever read.
+METADATA_ONLY_KINDS = {"Secret"}
+
+
+def meta(obj: dict) -> dict:
+    return obj.get("metadata") or {}
+
+
+def key_of(obj: dict) -> Tuple[str, str]:
+    m = meta(obj)
+    return (m.get("namespace") or "", m.get("name") or "")
+
+
+def normalize_event(ev: dict) -> dict:
+    """events.k8s.io/v1 events in the core/v1 shape the analyzers read.
+
+    The two APIs describe the same objects: `regarding`/`note`/`deprecatedCount` are
+    `involvedObject`/`message`/`count`. Core events may have a null lastTimestamp and carry the time
+    in `eventTime` and `series` instead (newer kubelets); fill lastTimestamp so sorting works.
+    """
+    if ev.get("apiVersion", "").startswith("events.k8s.io") or "regarding" in ev:
+        ev = dict(ev)
+        ev.setdefault("involvedObject", ev.get("regarding") or {})
+        ev.setdefault("message", ev.get("note", ""))
+        if "count" not in ev:
+            series = ev.get("series") or {}
+            ev["count"] = series.get("count") or ev.get("deprecatedCount") or 1
+        ev.setdefault("firstTimestamp", ev.get("deprecatedFirstTimestamp"))
+        ev.setdefault("lastTimestamp", ev.get("deprecatedLastTimestamp"))
+        ev.setdefault("source", ev.get("deprecatedSource") or {"component": ev.get("reportingController", "")})
+    if not ev.get("lastTimestamp"):
+        series = ev.get("series") or {}
+        last = series.get("lastObservedTime") or ev.get("eventTime") or ev.get("firstTimestamp")
+        if last or series:
+            ev = dict(ev)
+            ev["lastTimestamp"] = last
+            if series.get("count") and not ev.get("count"):
+                ev["count"] = series["count"]
+    return ev
+
+
+def event_time(ev: dict) -> Optional[datetime]:
+    return parse_time(ev.get("lastTimestamp") or ev.get("eventTime") or ev.get("firstTimestamp"))
+
+
+@dataclass
+class ViewOptions:
+    namespace: Optional[str]       # the namespace in scope; None = all namespaces
+    scan: bool = False              # many pods: list per namespace instead of per-object requests
+    log_budget: int = 5             # pods whose logs a scan may fetch (single targets: unlimited)
+    tail_lines: int = 20
+
+
+@dataclass
+class ClusterView:
+    backend: Backend
+    options: ViewOptions
+    notes: List[str] = field(default_factory=list)
+    _lists: Dict[Tuple[str, Optional[str]], List[dict]] = field(default_factory=dict)
+    _gets: Dict[Tuple[str, str, str], Optional[dict]] = field(default_factory=dict)
+    _events: Dict[Tuple[str, str, str], List[dict]] = field(default_factory=dict)
+    _logs: Dict[Tuple[str, str, str, bool], Optional[str]] = field(default_factory=dict)
+    _unreadable: Dict[str, str] = field(default_factory=dict)
+    _logs_fetched_for: set = field(default_factory=set)
+    _logs_skipped_for: set = field(default_factory=set)
+    _now: Optional[datetime] = None
+
+    # ---- time -------------------------------------------------------------------------------
+    @property
+    def now(self) -> datetime:
+        """"Now" for ages: the clock when live, the moment the dump was taken when offline."""
+        if self._now is None:
+            self._now = self.backend.now()
+        return self._now
+
+    @property
+    def offline(self) -> bool:
+        return self.backend.offline
+
+    # ---- degraded reads ---------------------------------------------------------------------
+    def _forbidden(self, kind: str, exc: Forbidden):
+        resource = BY_KIND[kind].resource if kind in BY_KIND else kind
+        if resource not in self._unreadable:
+            self._unreadable[resource] = str(exc)
+            where = f" in namespace {exc.namespace}" if exc.namespace else ""
+            self.notes.append(f"could not read {resource}{where} (forbidden): the diagnosis leaves "
+                              f"out what they would show")
+
+    def readable(self, kind: str) -> bool:
+        """False once the API refused this kind (403): absence then proves nothing."""
+        resource = BY_KIND[kind].resource if kind in BY_KIND else kind
+        return resource not in self._unreadable
+
+    def note(self, text: str):
+        if text not in self.notes:
+            self.notes.append(text)
+
+    # ---- objects ----------------------------------------------------------------------------
+    def list(self, kind: str, namespace=SCOPE) -> List[dict]:
+        """Every object of a kind in a namespace (default: the view's scope; None: all), cached."""
+        ns = self.options.namespace if namespace is SCOPE else namespace
+        info = BY_KIND.get(kind)
+        if info is not None and not info.namespaced:
+            ns = None
+        # A cluster-wide list already fetched answers every namespace.
+        whole = self._lists.get((kind, None))
+        if whole is not None and ns is not None:
+            return [o for o in whole if meta(o).get("namespace") == ns]
+        cache_key = (kind, ns)
+        if cache_key not in self._lists:
+            try:
+                items = self.backend.list(kind, ns, metadata_only=kind in METADATA_ONLY_KINDS)
+            except Forbidden as exc:
+                self._forbidden(kind, exc)
+                items = []
+            self._lists[cache_key] = [normalize_event(i) for i in items] if kind == "Event" else items
+        return self._lists[cache_key]
+
+    def get(self, kind: str, namespace: Optional[str], name: str) -> Optional[dict]:
+        """One object or None. Served from a list when one was fetched; else one GET (single mode)."""
+        info = BY_KIND.get(kind)
+        ns = namespace if (info is None or info.namespaced) else None
+        for cache_key in ((kind, ns), (kind, None)):
+            if cache_key in self._lists:
+                for o in self._lists[cache_key]:
+                    if meta(o).get("name") == name and (ns is None or meta(o).get("namespace") == ns):
+                        return o
+                return None
+        if self.options.scan or self.backend.offline:
+            return next((o for o in self.list(kind, ns) if meta(o).get("name") == name), None)
+        gkey = (kind, ns or "", name)
+        if gkey not in self._gets:
+            try:
+                self._gets[gkey] = self.backend.get(kind, ns, name,
+                                                    metadata_only=kind in METADATA_ONLY_KINDS)
+            except Forbidden as exc:
+                self._forbidden(kind, exc)
+                self._gets[gkey] = None
+        return self._gets[gkey]
+
+    def exists(self, kind: str, namespace: Optional[str], name: str) -> Optional[bool]:
+        """True/False, or None when the kind could not be read and existence is unknown."""
+        found = self.get(kind, namespace, name)
+        if found is not None:
+            return True
+        return False if self.readable(kind) else None
+
+    def select(self, kind: str, namespace, predicate: Callable[[dict], bool]) -> List[dict]:
+        return [o for o in self.list(kind, namespace) if predicate(o)]
+
+    def prime(self, kind: str, namespace: Optional[str], items: Iterable[dict]):
+        """Seed the cache with objects fetched elsewhere (e.g. the pods a target resolved to)."""
+        items = list(items)
+        self._lists.setdefault((kind, namespace), items)
+
+    # ---- events -----------------------------------------------------------------------------
+    def events_for(self, obj: dict, kind: Optional[str] = None) -> List[dict]:
+        """Events about one object, oldest first (matched by uid, else by kind/namespace/name)."""
+        m = meta(obj)
+        kind = kind or obj.get("kind") or "Pod"
+        ns, name, uid = m.get("namespace") or "", m.get("name") or "", m.get("uid")
+        ekey = (kind, ns, name)
+        if ekey in self._events:
+            return self._events[ekey]
+
+        def about(ev: dict) -> bool:
+            io = ev.get("involvedObject") or {}
+            if uid and io.get("uid"):
+                return io.get("uid") == uid
+            return io.get("name") == name and io.get("kind") == kind and (io.get("namespace") or "") == ns
+
+        if self.options.scan or self.backend.offline or ("Event", None) in self._lists \
+                or ("Event", ns or None) in self._lists:
+            pool = self.list("Event", ns or None)
+        else:
+            # One object: ask the server for its events only (fields in the events allowlist).
+            selector = f"involvedObject.name={name},involvedObject.kind={kind}"
+            if ns:
+                selector += f",involvedObject.namespace={ns}"
+            try:
+                pool = [normalize_event(e) for e in
+                        self.backend.list("Event", ns or None, field_selector=selector)]
+            except Forbidden as exc:
+                self._forbidden("Event", exc)
+                pool = []
+        found = sorted((e for e in pool if about(e)), key=lambda e: event_time(e) or self.now)
+        self._events[ekey] = found
+        return found
+
+    # ---- logs -------------------------------------------------------------------------------
+    def logs(self, pod: dict, container: str, previous: bool = True) -> Optional[str]:
+        """Tail of a container's log (the previous instance's by default), or None if unavailable."""
+        ns, name = key_of(pod)
+        lkey = (ns, name, container, previous)
+        if lkey in self._logs:
+            return self._logs[lkey]
+        if self.options.scan and not self.backend.offline and (ns, name) not in self._logs_fetched_for:
+            if len(self._logs_fetched_for) >= self.options.log_budget:
+                self._logs_skipped_for.add((ns, name))
+                return None
+        self._logs_fetched_for.add((ns, name))
+        try:
+            text = self.backend.logs(ns, name, container, previous, self.options.tail_lines)
+        except Forbidden as exc:
+            self._forbidden("pods/log", exc)
+            text = None
+        self._logs[lkey] = text
+        return text
+
+    def finish_notes(self) -> List[str]:
+        if self._logs_skipped_for:
+            self.note(f"logs not fetched for {len(self._logs_skipped_for)} more failing pod(s) "
+                      f"(scan limit {self.options.log_budget}; use --logs to read them all)")
+        return self.notes
+
+    # ---- owners -----------------------------------------------------------------------------
+    def controller_of(self, obj: dict) -> Optional[ObjectRef]:
+        ns = meta(obj).get("namespace")
+        refs = meta(obj).get("ownerReferences") or []
+        ref = next((r for r in refs if r.get("controller")), refs[0] if refs else None)
+        if not ref:
+            return None
+        return ObjectRef(ref.get("kind", ""), ns, ref.get("name", ""))
+
+    def owner_chain(self, obj: dict) -> List[ObjectRef]:
+        """Owners from the direct controller up to the top (Pod → ReplicaSet → Deployment)."""
+        chain: List[ObjectRef] = []
+        current = obj
+        seen = set()
+        while True:
+            ref = self.controller_of(current)
+            if ref is None or (ref.kind, ref.name) in seen:
+                return chain
+            seen.add((ref.kind, ref.name))
+            chain.append(ref)
+            if ref.kind not in ("ReplicaSet", "Job"):
+                return chain
+            parent = self.get(ref.kind, ref.namespace, ref.name)
+            if parent is None:
+                # The ReplicaSet was not dumped (or not readable). Its name is the Deployment's
+                # name plus the pod-template-hash the pod also carries as a label.
+                hash_label = (meta(current).get("labels") or {}).get("pod-template-hash")
+                if ref.kind == "ReplicaSet" and hash_label and ref.name.endswith("-" + hash_label):
+                    chain.append(ObjectRef("Deployment", ref.namespace, ref.name[: -len(hash_label) - 1]))
+                return chain
+            current = parent
+
+    def top_owner(self, obj: dict) -> Optional[ObjectRef]:
+        chain = self.owner_chain(obj)
+        return chain[-1] if chain else None
