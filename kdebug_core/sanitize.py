@@ -19,8 +19,8 @@ def clean(text, keep_newlines: bool = False) -> str:
     """Printable version of `text`: ESC becomes `^[`, other controls `\\xNN`; newlines optional."""
     if text is None:
         return ""
-    s = str(text)
+    s = str(text).replace("\r\n", "\n")
     if not keep_newlines:
-        s = s.replace("\r\n", "\n").replace("\n", " ⏎ ") if "\n" in s.strip("\n") else s.strip("\n")
+        s = s.strip("\n").replace("\n", " ⏎ ")
     s = s.replace("\t", "    ")
     return _CONTROL.sub(_visible, s)
