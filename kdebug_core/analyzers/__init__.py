@@ -5,7 +5,7 @@ adding a module and a line here.
 """
 
 from . import (cannot_run, config_refs, crashloop, evicted, image_pull, init_containers, oom_killed,
-               unschedulable, volume_mount)
+               probes, unschedulable, volume_mount)
 
 # Pod analyzers per plugin, in the order an operator checks things. `why` runs everything that
 # explains a pod, including the classes the other plugins own, and merges their findings.
@@ -19,12 +19,15 @@ POD_ANALYZERS = {
         volume_mount.analyze,
         cannot_run.analyze,
         oom_killed.analyze,
+        probes.analyze,
         crashloop.analyze,
     ],
     "oomcheck": [
         oom_killed.analyze,
     ],
-    "probecheck": [],
+    "probecheck": [
+        probes.analyze,
+    ],
     "endpoints-check": [],
 }
 
