@@ -990,8 +990,9 @@ class StandInAPIServer:
         self._httpd.daemon_threads = True
         port = self._httpd.server_address[1]
         self.url = f"http://127.0.0.1:{port}"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name=f"standin-apiserver-{port}",
-                                        daemon=True)
+        # A short poll interval keeps stop() (shutdown waits for one poll) fast in test teardown.
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02},
+                                        name=f"standin-apiserver-{port}", daemon=True)
         self._thread.start()
         return self
 
@@ -1079,6 +1080,10 @@ class StandInAPIServer:
             return self._route(path, query, headers)
         except APIError as err:
             return err.code, "application/json", _dump(err.status())
+        except Exception as err:  # a stand-in bug: answer like the real server's panic handler
+            failure = APIError(500, "InternalError", f"an error on the server ({err!r}) has prevented the "
+                               "request from succeeding", {})
+            return 500, "application/json", _dump(failure.status())
 
     def _route(self, path: str, query: Dict[str, str], headers: Dict[str, str]) -> Tuple[int, str, bytes]:
         segments = [s for s in path.split("/") if s]
@@ -1294,7 +1299,7 @@ class StandInAPIServer:
         text, started = self._log_text(pod, namespace, name, container, previous)
         lines = text.splitlines(keepends=True)
         if tail is not None:
-            lines = lines[len(lines) - tail:] if tail else []
+            lines = lines[-tail:] if tail else []
         if timestamps:
             stamp = _rfc3339nano(started)
             lines = [f"{stamp} {line}" for line in lines]
@@ -1423,7 +1428,7 @@ def _flatten(doc: Any) -> List[dict]:
         item_kind = doc["kind"][:-4]
         out = []
         for item in doc["items"]:
-            if item_kind and item_kind != "" and "kind" not in item:
+            if item_kind and "kind" not in item:
                 item = dict(item, kind=item_kind)
             out.extend(_flatten(item))
         return out

@@ -1,0 +1,620 @@
+"""The stand-in API server answers like a real kube-apiserver, to kubectl and to raw HTTP."""
+
+import json
+import os
+import shutil
+import subprocess
+import urllib.error
+import urllib.request
+
+import pytest
+import yaml
+
+from tests.standin.apiserver import StandInAPIServer
+
+KUBECTL = shutil.which("kubectl") or "kubectl"
+TABLE_ACCEPT = ("application/json;as=Table;v=v1;g=meta.k8s.io,"
+                "application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json")
+META_LIST_ACCEPT = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
+META_ACCEPT = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json"
+
+
+def pod(name, namespace="default", labels=None, phase="Running", node="node-1", containers=("app",),
+        statuses=None, ip="10.244.0.10", ports=None):
+    spec = {"containers": [{"name": c, "image": "example/app:1"} for c in containers]}
+    if ports:
+        spec["containers"][0]["ports"] = [{"containerPort": p} for p in ports]
+    if node:
+        spec["nodeName"] = node
+    status = {"phase": phase}
+    if ip:
+        status.update(podIP=ip, podIPs=[{"ip": ip}])
+    if statuses is not None:
+        status["containerStatuses"] = statuses
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": namespace, "labels": labels or {}},
+            "spec": spec, "status": status}
+
+
+def running(name="app", restarts=0, last=None):
+    cs = {"name": name, "ready": True, "restartCount": restarts,
+          "state": {"running": {"startedAt": "2024-05-01T10:00:00Z"}}, "lastState": {}}
+    if last:
+        cs["lastState"] = {"terminated": last}
+    return cs
+
+
+def waiting(reason, name="app", last=None):
+    cs = {"name": name, "ready": False, "restartCount": 0,
+          "state": {"waiting": {"reason": reason, "message": "..."}}, "lastState": {}}
+    if last:
+        cs["lastState"] = {"terminated": last}
+    return cs
+
+
+CRASHED = {"exitCode": 1, "reason": "Error", "startedAt": "2024-05-01T09:59:00Z",
+           "finishedAt": "2024-05-01T09:59:30Z", "containerID": "containerd://0123abcd"}
+
+
+def event(name, involved, reason, namespace="default", type_="Warning", component="kubelet"):
+    return {"apiVersion": "v1", "kind": "Event",
+            "metadata": {"name": name, "namespace": namespace},
+            "involvedObject": {"kind": "Pod", "namespace": namespace, "name": involved},
+            "reason": reason, "message": "...", "type": type_, "count": 1,
+            "source": {"component": component}}
+
+
+def cluster():
+    return [
+        pod("web-1", labels={"app": "web", "tier": "front"}, statuses=[running(restarts=2, last=CRASHED)]),
+        pod("web-2", labels={"app": "web", "tier": "back"}, phase="Pending",
+            statuses=[waiting("ImagePullBackOff")]),
+        pod("worker", labels={"app": "worker"}, containers=("main", "sidecar"),
+            statuses=[running("main"), running("sidecar")]),
+        pod("db-0", namespace="data", labels={"app": "db"}, statuses=[running()]),
+        pod("batch-x", namespace="data", labels={}, phase="Succeeded", statuses=[]),
+        event("web-1.1", "web-1", "BackOff"),
+        event("web-2.1", "web-2", "Failed"),
+        event("sched.1", "web-2", "Scheduled", type_="Normal", component="default-scheduler"),
+        {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/basic-auth",
+         "metadata": {"name": "db-pass", "namespace": "default", "labels": {"app": "db"}},
+         "data": {"password": "c2VjcmV0"}},
+        {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+         "metadata": {"name": "other", "namespace": "default"}, "data": {"k": "dg=="}},
+        {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "node-1"}, "spec": {}},
+        {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "node-2"}, "spec": {"unschedulable": True}},
+        {"apiVersion": "apps/v1", "kind": "Deployment",
+         "metadata": {"name": "web", "namespace": "default", "labels": {"app": "web"}},
+         "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}}}},
+        {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "once", "namespace": "data"},
+         "status": {"succeeded": 1}},
+    ]
+
+
+LOGS = {
+    ("default", "web-1", "app"): {"current": "starting\nready\n",
+                                  "previous": "line 1\nline 2\nline 3\nTraceback: boom\n"},
+}
+
+
+@pytest.fixture
+def api():
+    with StandInAPIServer(objects=cluster(), logs=LOGS) as server:
+        yield server
+
+
+def http(api, path, accept=None, method="GET", headers=None):
+    """Return (status code, content type, body text) for one request."""
+    request = urllib.request.Request(api.url + path, method=method, headers=dict(headers or {}))
+    if accept:
+        request.add_header("Accept", accept)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            return resp.status, resp.headers.get("Content-Type"), resp.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.headers.get("Content-Type"), err.read().decode()
+
+
+def http_json(api, path, **kw):
+    code, _, body = http(api, path, **kw)
+    return code, json.loads(body)
+
+
+def status(code, reason, message, details=None):
+    body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": message, "reason": reason, "code": code}
+    if details is not None:
+        body["details"] = details
+    return body
+
+
+def kubectl(api, tmp_path, *args):
+    config = api.write_kubeconfig(tmp_path / "kubeconfig", namespace="default")
+    env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
+    env["HOME"] = str(tmp_path / "home")  # kubectl's discovery cache goes here
+    return subprocess.run([KUBECTL, "--kubeconfig", config, *args], capture_output=True, text=True,
+                          env=env, timeout=60)
+
+
+def names(body):
+    return [(i["metadata"].get("namespace", ""), i["metadata"]["name"]) for i in body["items"]]
+
+
+# ------------------------------------------------------------------ discovery --
+
+
+def test_version_and_core_discovery_describe_the_served_kinds(api):
+    assert http_json(api, "/version")[1]["gitVersion"].startswith("v1.")
+    assert http_json(api, "/api")[1]["versions"] == ["v1"]
+    code, core = http_json(api, "/api/v1")
+    assert code == 200 and core["kind"] == "APIResourceList" and core["groupVersion"] == "v1"
+    by_name = {r["name"]: r for r in core["resources"]}
+    assert by_name["pods"]["shortNames"] == ["po"] and by_name["pods"]["namespaced"] is True
+    assert by_name["pods"]["kind"] == "Pod" and "list" in by_name["pods"]["verbs"]
+    assert by_name["pods/log"]["verbs"] == ["get"] and "pods/proxy" in by_name
+    assert by_name["nodes"]["namespaced"] is False and by_name["nodes"]["shortNames"] == ["no"]
+    for plural, short in [("services", "svc"), ("endpoints", "ep"), ("configmaps", "cm"),
+                          ("namespaces", "ns"), ("persistentvolumeclaims", "pvc")]:
+        assert by_name[plural]["shortNames"] == [short]
+    apps = {r["name"]: r for r in http_json(api, "/apis/apps/v1")[1]["resources"]}
+    assert [apps[p]["shortNames"] for p in ("deployments", "replicasets", "statefulsets", "daemonsets")] == \
+        [["deploy"], ["rs"], ["sts"], ["ds"]]
+    batch = {r["name"]: r for r in http_json(api, "/apis/batch/v1")[1]["resources"]}
+    assert batch["cronjobs"]["shortNames"] == ["cj"] and batch["jobs"]["kind"] == "Job"
+
+
+def test_metrics_group_is_discoverable_only_when_enabled(api):
+    groups = [g["name"] for g in http_json(api, "/apis")[1]["groups"]]
+    assert set(groups) == {"apps", "batch", "discovery.k8s.io", "networking.k8s.io"}
+    assert http(api, "/apis/metrics.k8s.io/v1beta1")[0] == 404
+    assert http(api, "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods")[0] == 404
+    with StandInAPIServer(metrics_enabled=True) as metrics_api:
+        groups = {g["name"]: g for g in http_json(metrics_api, "/apis")[1]["groups"]}
+        assert groups["metrics.k8s.io"]["preferredVersion"]["groupVersion"] == "metrics.k8s.io/v1beta1"
+        resources = {r["name"]: r["kind"] for r in
+                     http_json(metrics_api, "/apis/metrics.k8s.io/v1beta1")[1]["resources"]}
+        assert resources == {"pods": "PodMetrics", "nodes": "NodeMetrics"}
+
+
+def test_openapi_and_unknown_paths_are_404_status_bodies(api):
+    expected = status(404, "NotFound", "the server could not find the requested resource", {})
+    for path in ("/openapi/v2", "/openapi/v3", "/api/v2", "/apis/example.com/v1", "/api/v1/widgets",
+                 "/api/v1/pods/web-1", "/api/v1/namespaces/default/nodes", "/nothing/here"):
+        code, body = http_json(api, path)
+        assert (code, body) == (404, expected), path
+
+
+# -------------------------------------------------------------------- kubectl --
+
+
+def test_kubectl_get_pods_json_after_falling_back_from_aggregated_discovery(api, tmp_path):
+    result = kubectl(api, tmp_path, "get", "pods", "-o", "json")
+    assert result.returncode == 0, result.stderr
+    listed = json.loads(result.stdout)
+    assert [i["metadata"]["name"] for i in listed["items"]] == ["web-1", "web-2", "worker"]
+    assert {i["kind"] for i in listed["items"]} == {"Pod"}  # kubectl adds what the server leaves out
+    asked = [(r.path, r.header("Accept") or "") for r in api.requests]
+    assert any(p == "/api" and "as=APIGroupDiscoveryList" in a for p, a in asked)
+    assert ("/api/v1" in [p for p, _ in asked]) and ("/apis/apps/v1" in [p for p, _ in asked])
+    assert any(r.path == "/api/v1/namespaces/default/pods" and r.query.get("limit") for r in api.requests)
+
+
+def test_kubectl_label_selector_prints_matching_names(api, tmp_path):
+    result = kubectl(api, tmp_path, "get", "pods", "-l", "app=web", "-o", "name")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["pod/web-1", "pod/web-2"]
+    result = kubectl(api, tmp_path, "get", "pods", "-A", "-l", "app in (db,worker),app!=web", "-o", "name")
+    assert result.stdout.split() == ["pod/db-0", "pod/worker"]
+
+
+def test_kubectl_field_selector_on_phase(api, tmp_path):
+    result = kubectl(api, tmp_path, "get", "pods", "--field-selector", "status.phase=Running", "-o", "name")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["pod/web-1", "pod/worker"]
+
+
+def test_kubectl_unsupported_field_selector_fails_with_the_server_message(api, tmp_path):
+    result = kubectl(api, tmp_path, "get", "pods", "--field-selector", "spec.foo=bar")
+    assert result.returncode != 0
+    assert "Error from server (BadRequest)" in result.stderr
+    assert result.stderr.strip().endswith("field label not supported: spec.foo")
+
+
+def test_kubectl_logs_previous_container(api, tmp_path):
+    result = kubectl(api, tmp_path, "logs", "web-1", "-c", "app", "--previous")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "line 1\nline 2\nline 3\nTraceback: boom\n"
+    log_requests = [r for r in api.requests if r.path.endswith("/log")]
+    assert log_requests[0].query == {"container": "app", "previous": "true"}
+
+
+def test_kubectl_logs_of_a_pulling_container_reports_the_kubelet_error(api, tmp_path):
+    result = kubectl(api, tmp_path, "logs", "web-2")
+    assert result.returncode != 0
+    assert result.stderr.strip() == ('Error from server (BadRequest): container "app" in pod "web-2" '
+                                     "is waiting to start: trying and failing to pull image")
+
+
+def test_kubectl_impersonation_reaches_the_forbidden_message(tmp_path):
+    with StandInAPIServer(objects=cluster(), forbidden=["events"]) as api:
+        result = kubectl(api, tmp_path, "get", "events", "--as", "alice", "--as-group", "devs")
+    assert result.returncode != 0
+    assert result.stderr.strip() == (
+        'Error from server (Forbidden): events is forbidden: User "alice" cannot list resource "events" '
+        'in API group "" in the namespace "default"')
+    listed = [r for r in api.requests if r.path == "/api/v1/namespaces/default/events"]
+    assert listed[0].headers["Impersonate-User"] == "alice"
+    assert listed[0].headers["Impersonate-Group"] == "devs"
+
+
+def test_the_kubernetes_client_reads_through_the_written_kubeconfig(api, tmp_path):
+    from kubernetes import client, config
+
+    api_client = config.new_client_from_config(
+        config_file=api.write_kubeconfig(tmp_path / "config", namespace="data"))
+    pods = client.CoreV1Api(api_client).list_namespaced_pod("data", _preload_content=False)
+    assert [p["metadata"]["name"] for p in json.loads(pods.data)["items"]] == ["batch-x", "db-0"]
+    assert api.requests[-1].header("Authorization") == "Bearer standin-token"
+
+
+# ------------------------------------------------------------ lists and gets --
+
+
+def test_lists_type_the_list_not_the_items(api):
+    code, body = http_json(api, "/api/v1/namespaces/default/pods")
+    assert code == 200 and body["kind"] == "PodList" and body["apiVersion"] == "v1"
+    assert body["metadata"]["resourceVersion"].isdigit()
+    assert all("kind" not in i and "apiVersion" not in i for i in body["items"])
+    assert all(i["metadata"]["uid"] and i["metadata"]["resourceVersion"] for i in body["items"])
+    code, body = http_json(api, "/apis/apps/v1/deployments")
+    assert (body["kind"], body["apiVersion"], names(body)) == ("DeploymentList", "apps/v1", [("default", "web")])
+
+
+def test_get_returns_the_typed_object_or_the_upstream_not_found(api):
+    code, body = http_json(api, "/api/v1/namespaces/default/pods/web-1")
+    assert (code, body["kind"], body["apiVersion"], body["metadata"]["name"]) == (200, "Pod", "v1", "web-1")
+    assert http_json(api, "/api/v1/namespaces/data/pods/web-1") == (
+        404, status(404, "NotFound", 'pods "web-1" not found', {"name": "web-1", "kind": "pods"}))
+    assert http_json(api, "/apis/apps/v1/namespaces/default/deployments/api") == (
+        404, status(404, "NotFound", 'deployments.apps "api" not found',
+                    {"name": "api", "group": "apps", "kind": "deployments"}))
+    code, node = http_json(api, "/api/v1/nodes/node-2")
+    assert node["kind"] == "Node" and "namespace" not in node["metadata"]
+
+
+def test_namespaces_used_by_objects_exist_implicitly(api):
+    code, body = http_json(api, "/api/v1/namespaces")
+    assert [n for _, n in names(body)] == ["data", "default"]
+    code, ns = http_json(api, "/api/v1/namespaces/data")
+    assert code == 200 and ns["status"]["phase"] == "Active"
+    assert http_json(api, "/api/v1/namespaces?fieldSelector=status.phase%3DActive")[1]["items"]
+    assert http(api, "/api/v1/namespaces/nope")[0] == 404
+    # A list in a namespace that does not exist is simply empty, as upstream.
+    assert http_json(api, "/api/v1/namespaces/nope/pods")[1]["items"] == []
+
+
+def test_limit_and_continue_walk_every_item_in_namespace_name_order(api):
+    seen, token, pages = [], "", []
+    while True:
+        query = "/api/v1/pods?limit=2" + (f"&continue={token}" if token else "")
+        code, body = http_json(api, query)
+        assert code == 200
+        seen += names(body)
+        pages.append((len(body["items"]), body["metadata"].get("remainingItemCount")))
+        token = body["metadata"].get("continue", "")
+        if not token:
+            break
+    assert seen == [("data", "batch-x"), ("data", "db-0"), ("default", "web-1"), ("default", "web-2"),
+                    ("default", "worker")]
+    assert pages == [(2, 3), (2, 1), (1, None)]
+
+
+def test_paging_a_selected_list_gives_no_remaining_count(api):
+    code, body = http_json(api, "/api/v1/namespaces/default/pods?limit=1&labelSelector=app%3Dweb")
+    assert names(body) == [("default", "web-1")]
+    assert body["metadata"]["continue"] and "remainingItemCount" not in body["metadata"]
+    code, body = http_json(api, "/api/v1/namespaces/default/pods?limit=1&labelSelector=app%3Dweb"
+                                f"&continue={body['metadata']['continue']}")
+    assert names(body) == [("default", "web-2")] and "continue" not in body["metadata"]
+
+
+def test_a_bad_continue_token_is_a_bad_request(api):
+    code, body = http_json(api, "/api/v1/pods?limit=2&continue=not*base64")
+    assert (code, body["reason"]) == (400, "BadRequest")
+    assert body["message"] == ("invalid continue token: continue key is not valid: "
+                               "illegal base64 data at input byte 3")
+    token = http_json(api, "/api/v1/pods?limit=2")[1]["metadata"]["continue"]
+    code, body = http_json(api, f"/api/v1/pods?limit=2&continue={token}&resourceVersion=5")
+    assert (code, body["message"]) == (400, "specifying resource version is not allowed when using continue")
+
+
+def test_secrets_can_be_read_metadata_only(api):
+    code, body = http_json(api, "/api/v1/namespaces/default/secrets", accept=META_LIST_ACCEPT)
+    assert (code, body["kind"], body["apiVersion"]) == (200, "PartialObjectMetadataList", "meta.k8s.io/v1")
+    assert [set(i) for i in body["items"]] == [{"kind", "apiVersion", "metadata"}] * 2
+    assert {i["kind"] for i in body["items"]} == {"PartialObjectMetadata"}
+    assert "c2VjcmV0" not in json.dumps(body)
+    code, one = http_json(api, "/api/v1/namespaces/default/secrets/db-pass", accept=META_ACCEPT)
+    assert (one["kind"], one["metadata"]["name"], "data" in one, "type" in one) == \
+        ("PartialObjectMetadata", "db-pass", False, False)
+    assert api.requests[-1].header("Accept") == META_ACCEPT
+    # Without the metadata media type the same read carries the data.
+    assert http_json(api, "/api/v1/namespaces/default/secrets/db-pass")[1]["data"] == {"password": "c2VjcmV0"}
+
+
+def test_an_accept_header_with_nothing_servable_is_406(api):
+    code, body = http_json(api, "/api/v1/namespaces/default/pods",
+                           accept="application/json;as=Table;v=v1;g=meta.k8s.io")
+    assert (code, body["reason"]) == (406, "NotAcceptable")
+    # kubectl's Table request ends with a plain JSON fallback: that gets a PodList.
+    assert http_json(api, "/api/v1/namespaces/default/pods", accept=TABLE_ACCEPT)[1]["kind"] == "PodList"
+
+
+# ------------------------------------------------------------------ selectors --
+
+
+@pytest.mark.parametrize("selector, expected", [
+    ("app=web", ["web-1", "web-2"]),
+    ("app==web,tier=back", ["web-2"]),
+    ("app!=web", ["worker"]),
+    ("tier in (front, back)", ["web-1", "web-2"]),
+    ("tier notin (front)", ["web-2", "worker"]),
+    ("tier", ["web-1", "web-2"]),
+    ("!tier", ["worker"]),
+    ("app in (worker),!tier", ["worker"]),
+    ("", ["web-1", "web-2", "worker"]),
+])
+def test_label_selectors(api, selector, expected):
+    from urllib.parse import quote
+
+    code, body = http_json(api, "/api/v1/namespaces/default/pods?labelSelector=" + quote(selector))
+    assert code == 200 and [n for _, n in names(body)] == expected
+
+
+@pytest.mark.parametrize("selector, message", [
+    ("app web", "unable to parse requirement: found 'web', expected: in, notin, =, ==, !=, gt, lt"),
+    ("app in (web", "unable to parse requirement: found '', expected: ',' or ')'"),
+    ("app=web,", "found '', expected: identifier after ','"),
+    ("app in web", "unable to parse requirement: found 'web' expected: '('"),
+    ("=web", "found '=', expected: !, identifier, or 'end of string'"),
+])
+def test_bad_label_selectors_are_rejected_like_upstream(api, selector, message):
+    from urllib.parse import quote
+
+    code, body = http_json(api, "/api/v1/pods?labelSelector=" + quote(selector))
+    assert (code, body) == (400, status(400, "BadRequest", message))
+
+
+def test_label_keys_and_values_are_validated(api):
+    from urllib.parse import quote
+
+    code, body = http_json(api, "/api/v1/pods?labelSelector=" + quote("app=a b"))
+    assert (code, body["message"]) == (400, "found 'b', expected: ',' or 'end of string'")
+    code, body = http_json(api, "/api/v1/pods?labelSelector=" + quote("app=-web"))
+    assert code == 400 and body["message"].startswith(
+        'unable to parse requirement: values[0][app]: Invalid value: "-web": a valid label must be an empty string')
+    code, body = http_json(api, "/api/v1/pods?labelSelector=" + quote("a/b/c=x"))
+    assert code == 400 and body["message"].startswith('unable to parse requirement: <nil>: Invalid value: "a/b/c"')
+
+
+@pytest.mark.parametrize("path, expected", [
+    ("/api/v1/pods?fieldSelector=status.phase!%3DRunning", [("data", "batch-x"), ("default", "web-2")]),
+    ("/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-1,metadata.namespace%3Ddata",
+     [("data", "batch-x"), ("data", "db-0")]),
+    ("/api/v1/pods?fieldSelector=spec.host%3Dnode-1,status.podIP%3D10.244.0.10,metadata.name%3Dworker",
+     [("default", "worker")]),
+    ("/api/v1/pods?fieldSelector=spec.restartPolicy%3DAlways,spec.hostNetwork%3Dfalse&labelSelector=app%3Ddb",
+     [("data", "db-0")]),
+    # Accepted by the conversion, absent from ToSelectableFields upstream: reads as "".
+    ("/api/v1/pods?fieldSelector=status.podIPs%3D10.244.0.10", []),
+    ("/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Dweb-2,type%3DWarning",
+     [("default", "web-2.1")]),
+    ("/api/v1/events?fieldSelector=source%3Ddefault-scheduler", [("default", "sched.1")]),
+    ("/api/v1/namespaces/default/secrets?fieldSelector=type%3Dkubernetes.io/basic-auth",
+     [("default", "db-pass")]),
+    ("/api/v1/nodes?fieldSelector=spec.unschedulable%3Dtrue", [("", "node-2")]),
+    ("/apis/batch/v1/jobs?fieldSelector=status.successful%3D1", [("data", "once")]),
+    ("/apis/apps/v1/deployments?fieldSelector=metadata.name%3Dweb", [("default", "web")]),
+])
+def test_field_selectors_use_the_selectable_fields(api, path, expected):
+    code, body = http_json(api, path)
+    assert code == 200 and names(body) == expected
+
+
+@pytest.mark.parametrize("path, message", [
+    ("/api/v1/pods?fieldSelector=status.hostIP%3D1.2.3.4", "field label not supported: status.hostIP"),
+    ("/api/v1/events?fieldSelector=message%3Dx", "field label not supported: message"),
+    ("/api/v1/nodes?fieldSelector=metadata.namespace%3Dx", "field label not supported: metadata.namespace"),
+    ("/apis/apps/v1/deployments?fieldSelector=spec.replicas%3D2",
+     '"spec.replicas" is not a known field selector: only "metadata.name", "metadata.namespace"'),
+    ("/apis/batch/v1/jobs?fieldSelector=status.failed%3D1", 'field label "status.failed" not supported for Job'),
+    ("/api/v1/pods?fieldSelector=status.phase", "invalid selector: 'status.phase'; can't understand 'status.phase'"),
+])
+def test_unsupported_field_selectors_are_bad_requests(api, path, message):
+    assert http_json(api, path) == (400, status(400, "BadRequest", message))
+
+
+# ----------------------------------------------------------------------- logs --
+
+
+def test_logs_are_plain_text_and_honour_tail_timestamps_and_limit(api):
+    base = "/api/v1/namespaces/default/pods/web-1/log"
+    assert http(api, base) == (200, "text/plain", "starting\nready\n")
+    assert http(api, base + "?previous=true&tailLines=2")[2] == "line 3\nTraceback: boom\n"
+    assert http(api, base + "?previous=true&tailLines=0")[2] == ""
+    assert http(api, base + "?previous=true&tailLines=99")[2].startswith("line 1\n")
+    assert http(api, base + "?timestamps=true&tailLines=1")[2] == "2024-05-01T10:00:00Z ready\n"
+    assert http(api, base + "?limitBytes=5")[2] == "start"
+    assert http_json(api, base + "?tailLines=-1")[1]["message"] == (
+        'PodLogOptions "web-1" is invalid: tailLines: Invalid value: -1: must be greater than or equal to 0')
+
+
+def test_log_errors_carry_the_apiserver_and_kubelet_messages(api):
+    def message(path):
+        code, body = http_json(api, path)
+        return code, body["reason"], body["message"]
+
+    assert message("/api/v1/namespaces/default/pods/gone/log") == (404, "NotFound", 'pods "gone" not found')
+    assert message("/api/v1/namespaces/default/pods/worker/log") == (
+        400, "BadRequest", "a container name must be specified for pod worker, choose one of: [main sidecar]")
+    assert message("/api/v1/namespaces/default/pods/worker/log?container=nope") == (
+        400, "BadRequest", "container nope is not valid for pod worker")
+    assert message("/api/v1/namespaces/default/pods/worker/log?container=main&previous=true") == (
+        400, "BadRequest", 'previous terminated container "main" in pod "worker" not found')
+    assert message("/api/v1/namespaces/default/pods/web-2/log?container=app") == (
+        400, "BadRequest", 'container "app" in pod "web-2" is waiting to start: trying and failing to pull image')
+
+
+def test_log_slots_follow_the_container_status():
+    pods = [
+        pod("pulling", statuses=[waiting("ErrImagePull")]),
+        pod("creating", statuses=[waiting("ContainerCreating")]),
+        pod("looping", statuses=[waiting("CrashLoopBackOff", last=CRASHED)]),
+        pod("unscheduled", node=None, phase="Pending", ip=None),
+        pod("quiet", statuses=[running()]),
+    ]
+    logs = {("default", "looping", "app"): {"previous": "panic: no config\n"}}
+    with StandInAPIServer(objects=pods, logs=logs) as api:
+        def get(name, query=""):
+            code, _, body = http(api, f"/api/v1/namespaces/default/pods/{name}/log{query}")
+            return code, (json.loads(body)["message"] if code != 200 else body)
+
+        assert get("pulling") == (400, 'container "app" in pod "pulling" is waiting to start: image can\'t be pulled')
+        assert get("creating") == (400, 'container "app" in pod "creating" is waiting to start: ContainerCreating')
+        # In CrashLoopBackOff a plain read streams the last terminated run.
+        assert get("looping") == (200, "panic: no config\n")
+        assert get("looping", "?previous=1") == (200, "panic: no config\n")
+        assert get("unscheduled") == (200, "")
+        assert get("quiet") == (200, "")
+
+
+# ---------------------------------------------------------------- permissions --
+
+
+def test_forbidden_resources_answer_the_rbac_status():
+    with StandInAPIServer(objects=cluster(), forbidden=["events", "pods/log", "nodes", ("secrets", "data")]) as api:
+        assert http_json(api, "/api/v1/namespaces/default/events") == (403, status(
+            403, "Forbidden",
+            'events is forbidden: User "system:serviceaccount:default:standin" cannot list resource "events" '
+            'in API group "" in the namespace "default"', {"kind": "events"}))
+        assert http_json(api, "/api/v1/namespaces/default/pods/web-1/log",
+                         headers={"Impersonate-User": "bob"})[1]["message"] == (
+            'pods "web-1" is forbidden: User "bob" cannot get resource "pods/log" in API group "" '
+            'in the namespace "default"')
+        assert http_json(api, "/api/v1/nodes")[1]["message"].endswith(
+            'cannot list resource "nodes" in API group "" at the cluster scope')
+        # pods themselves stay readable; secrets only in "data" (and cluster-wide) are denied.
+        assert http(api, "/api/v1/namespaces/default/pods/web-1")[0] == 200
+        assert http(api, "/api/v1/namespaces/default/secrets")[0] == 200
+        assert http(api, "/api/v1/namespaces/data/secrets")[0] == 403
+        assert http(api, "/api/v1/secrets")[0] == 403
+        # Authorization comes before the lookup: a missing object is still 403.
+        assert http_json(api, "/api/v1/namespaces/default/pods/gone/log")[0] == 403
+
+
+def test_qualified_forbidden_names_match_their_group():
+    with StandInAPIServer(objects=cluster(), forbidden=["deployments"]) as api:
+        code, body = http_json(api, "/apis/apps/v1/namespaces/default/deployments/web")
+        assert (code, body["details"]) == (403, {"name": "web", "group": "apps", "kind": "deployments"})
+        assert body["message"].startswith('deployments.apps "web" is forbidden: User ')
+        assert 'in API group "apps"' in body["message"]
+
+
+def test_every_other_verb_is_405_and_still_recorded(api):
+    code, body = http_json(api, "/api/v1/namespaces/default/pods", method="POST",
+                           headers={"Content-Type": "application/json"})
+    assert (code, body) == (405, status(405, "MethodNotAllowed",
+                                        "the server does not allow this method on the requested resource", {}))
+    assert http(api, "/api/v1/namespaces/default/pods/web-1", method="DELETE")[0] == 405
+    assert [(r.method, r.path) for r in api.requests] == [
+        ("POST", "/api/v1/namespaces/default/pods"), ("DELETE", "/api/v1/namespaces/default/pods/web-1")]
+
+
+def test_requests_are_recorded_in_order_with_query_and_headers(api):
+    http(api, "/api/v1/namespaces/default/pods?labelSelector=app%3Dweb&limit=5",
+         headers={"impersonate-user": "carol", "Impersonate-Group": "ops", "Authorization": "Bearer x"})
+    http(api, "/api/v1/namespaces/default/pods/missing")
+    first, second = api.requests
+    assert (first.method, first.path, first.query) == (
+        "GET", "/api/v1/namespaces/default/pods", {"labelSelector": "app=web", "limit": "5"})
+    assert first.headers["Impersonate-User"] == "carol" and first.header("IMPERSONATE-GROUP") == "ops"
+    assert second.path == "/api/v1/namespaces/default/pods/missing"  # failed requests too
+    api.clear_requests()
+    assert api.requests == []
+
+
+# ------------------------------------------------------------- proxy, metrics --
+
+
+def test_pod_proxy_serves_the_configured_answers_or_the_dial_error():
+    pods = [pod("web-1", ports=[8080]), pod("pending", ip=None)]
+    responses = {("default", "web-1", "8080", "/healthz"): (500, "unhealthy"),
+                 ("default", "web-1", "9090", "metrics"): (200, "up 1\n")}
+    with StandInAPIServer(objects=pods, proxy_responses=responses) as api:
+        base = "/api/v1/namespaces/default/pods"
+        assert http(api, f"{base}/web-1:8080/proxy/healthz")[0::2] == (500, "unhealthy")
+        assert http(api, f"{base}/web-1/proxy/healthz")[0::2] == (500, "unhealthy")  # first container port
+        assert http(api, f"{base}/web-1:9090/proxy/metrics")[0::2] == (200, "up 1\n")
+        assert http_json(api, f"{base}/web-1:8080/proxy/ready") == (503, status(
+            503, "ServiceUnavailable",
+            "error trying to reach service: dial tcp 10.244.0.10:8080: connect: connection refused"))
+        assert http_json(api, f"{base}/nope:8080/proxy/healthz")[1]["message"] == 'pods "nope" not found'
+        assert http_json(api, f"{base}/pending:8080/proxy/")[1]["message"] == "address not allowed"
+
+
+def test_metrics_api_lists_and_gets_pod_and_node_metrics():
+    pod_metrics = [{"kind": "PodMetrics", "apiVersion": "metrics.k8s.io/v1beta1",
+                    "metadata": {"name": "web-1", "namespace": "default", "labels": {"app": "web"}},
+                    "timestamp": "2024-05-01T10:00:00Z", "window": "15s",
+                    "containers": [{"name": "app", "usage": {"cpu": "5m", "memory": "120Mi"}}]}]
+    node_metrics = [{"kind": "NodeMetrics", "metadata": {"name": "node-1"},
+                     "usage": {"cpu": "250m", "memory": "2Gi"}}]
+    with StandInAPIServer(metrics_enabled=True, pod_metrics=pod_metrics, node_metrics=node_metrics) as api:
+        code, body = http_json(api, "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods?labelSelector=app%3Dweb")
+        assert (code, body["kind"], names(body)) == (200, "PodMetricsList", [("default", "web-1")])
+        code, one = http_json(api, "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/web-1")
+        assert (one["kind"], one["containers"][0]["usage"]["memory"]) == ("PodMetrics", "120Mi")
+        assert http_json(api, "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/nope")[1]["message"] == \
+            'podmetrics.metrics.k8s.io "default/nope" not found'
+        assert names(http_json(api, "/apis/metrics.k8s.io/v1beta1/nodes")[1]) == [("", "node-1")]
+
+
+# ------------------------------------------------------------------ plumbing --
+
+
+def test_objects_load_from_kubectl_output_files(tmp_path):
+    listed = tmp_path / "list.json"
+    listed.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": cluster()[:2]}))
+    docs = tmp_path / "more.yaml"
+    docs.write_text(yaml.safe_dump_all([cluster()[3], {"apiVersion": "v1", "kind": "PodList",
+                                                       "items": [{"metadata": {"name": "raw", "namespace": "x"}}]}]))
+    with StandInAPIServer.from_objects_file(listed, docs, forbidden=["nodes"]) as api:
+        assert names(http_json(api, "/api/v1/pods")[1]) == [("data", "db-0"), ("default", "web-1"),
+                                                            ("default", "web-2"), ("x", "raw")]
+        assert http(api, "/api/v1/nodes")[0] == 403
+
+
+def test_write_kubeconfig_points_at_the_server(api, tmp_path):
+    path = api.write_kubeconfig(tmp_path / "sub" / "config", namespace="data", context="lab", token="t0k")
+    config = yaml.safe_load(open(path))
+    assert config["current-context"] == "lab"
+    assert config["clusters"][0]["cluster"]["server"] == api.url
+    assert config["contexts"][0]["context"] == {"cluster": "lab", "user": "lab", "namespace": "data"}
+    assert config["users"][0]["user"]["token"] == "t0k"
+    assert "namespace" not in yaml.safe_load(open(api.write_kubeconfig(tmp_path / "c2")))["contexts"][0]["context"]
+
+
+def test_bad_fixtures_are_refused_at_construction():
+    with pytest.raises(ValueError, match="duplicate Pod default/web-1"):
+        StandInAPIServer(objects=[pod("web-1"), pod("web-1")])
+    with pytest.raises(ValueError, match="not served"):
+        StandInAPIServer(objects=[{"kind": "Ingress", "metadata": {"name": "x"}}])
+
+
+def test_stop_releases_the_port():
+    api = StandInAPIServer().start()
+    url = api.url
+    assert http(api, "/version")[0] == 200
+    api.stop()
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(url + "/version", timeout=2)
