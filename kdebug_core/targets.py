@@ -110,9 +110,9 @@ def not_found(view: ClusterView, kind: str, name: str, namespace: Optional[str])
     where = f" in namespace {namespace}" if namespace else ""
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     if not close and names:
-        hint = f" ({len(names)} {resource} there; try kubectl get {resource}" \
-               f"{' -n ' + namespace if namespace else ''})"
-    return NotFoundError(f"{kind.lower()} {name!r} not found{where}{hint}")
+        hint = f" ({len(names)} {resource if len(names) != 1 else resource[:-1]} there; " \
+               f"try kubectl get {resource}{' -n ' + namespace if namespace else ''})"
+    return NotFoundError(f'{kind.lower()} "{name}" not found{where}{hint}')
 
 
 def pods_of(view: ClusterView, target: Target, namespace: Optional[str]) -> List[dict]:

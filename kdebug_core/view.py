@@ -145,6 +145,11 @@ class ClusterView:
         info = BY_KIND.get(kind)
         if info is not None and not info.namespaced:
             ns = None
+        # In an all-namespaces scan one cluster-wide list answers every namespace: the request
+        # count then depends on the number of kinds, not of namespaces.
+        if ns is not None and self.options.scan and self.options.namespace is None \
+                and (kind, ns) not in self._lists:
+            self.list(kind, None)
         # A cluster-wide list already fetched answers every namespace.
         whole = self._lists.get((kind, None))
         if whole is not None and ns is not None:

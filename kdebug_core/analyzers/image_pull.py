@@ -71,7 +71,7 @@ def _invalid_name(ctx: PodContext, c) -> Finding:
     evidence += [ctx.describe_event(e) for e in ctx.events_where("InspectFailed", c.name)[-2:]]
     return ctx.finding(
         "InvalidImageName",
-        f"image {clean(image)!r} of container {c.name} is not a valid image reference",
+        f'image "{clean(image)}" of container {c.name} is not a valid image reference',
         container=c.name, evidence=[e for e in evidence if e],
         suggestions=[f"kubectl set image {ctx.workload()} {ctx.ns_flag} {c.name}=REGISTRY/REPOSITORY:TAG"],
         details={"image": image})
@@ -139,6 +139,6 @@ def _pull_failed(ctx: PodContext, c, reason: str) -> Finding:
 
     return ctx.finding(
         "ImagePullBackOff",
-        f"image {clean(image)!r} cannot be pulled: {_EXPLAIN[cause]}",
+        f'image "{clean(image)}" cannot be pulled: {_EXPLAIN[cause]}',
         container=c.name, cause=cause, evidence=[e for e in evidence if e], suggestions=suggestions,
         details={"image": image, "waitingReason": reason, "imagePullSecrets": secrets})
