@@ -1,6 +1,7 @@
 """One run of a plugin: pick the source, resolve the targets, run the analyzers, build the report."""
 
 import math
+import os
 from typing import List, Optional, Tuple
 
 from . import analyzers
@@ -66,7 +67,14 @@ def analyze_pod(view: ClusterView, pod: dict, plugin: str) -> List[Finding]:
     ctx = PodContext(view=view, pod=pod, plugin=plugin, owner=view.top_owner(pod))
     found: List[Finding] = []
     for analyze in analyzers.pod_analyzers(plugin):
-        found.extend(analyze(ctx))
+        try:
+            found.extend(analyze(ctx))
+        except Exception as exc:  # one faulty analyzer must not hide what the others found
+            if os.environ.get("KDEBUG_DEBUG"):
+                raise
+            view.note(f"internal error in {analyze.__module__.rsplit('.', 1)[-1]} on pod "
+                      f"{ctx.namespace}/{ctx.name}: {type(exc).__name__}: {exc} "
+                      f"(KDEBUG_DEBUG=1 shows the traceback; please report it)")
     return drop_superseded(found)
 
 

@@ -1,8 +1,9 @@
 """Entry points of the four executables. Each is one line: the plugin's name."""
 
+import os
 import sys
 
-from .errors import EXIT_OK, EXIT_PROBLEMS, KdebugError
+from .errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, KdebugError
 
 
 def run(name: str, argv=None, stdin=None, stdout=None, stderr=None) -> int:
@@ -23,6 +24,12 @@ def run(name: str, argv=None, stdin=None, stdout=None, stderr=None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug: still one line, never a traceback (unless asked for)
+        if os.environ.get("KDEBUG_DEBUG"):
+            raise
+        print(f"error: internal error: {type(exc).__name__}: {exc} (run with KDEBUG_DEBUG=1 for "
+              f"the traceback and please report it)", file=stderr)
+        return EXIT_USAGE
     except BrokenPipeError:
         # `kubectl why -A | head`: the reader left; nothing to report.
         try:
