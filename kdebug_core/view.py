@@ -191,7 +191,16 @@ class ClusterView:
         found = self.get(kind, namespace, name)
         if found is not None:
             return True
-        return False if self.readable(kind) else None
+        if not self.readable(kind):
+            return None
+        if self.backend.offline and not self.list(kind, namespace):
+            # Files prove absence only for kinds they hold: a cluster-info dump has no ConfigMaps
+            # or Secrets at all, and every real namespace has at least kube-root-ca.crt.
+            self.note(f"the input holds no {BY_KIND[kind].resource if kind in BY_KIND else kind}"
+                      f"{' in namespace ' + namespace if namespace else ''}: references to them "
+                      f"are judged from the kubelet's messages only")
+            return None
+        return False
 
     def select(self, kind: str, namespace, predicate: Callable[[dict], bool]) -> List[dict]:
         return [o for o in self.list(kind, namespace) if predicate(o)]

@@ -195,17 +195,6 @@ def _blocked(ctx: PodContext, c: Container) -> bool:
     return ctx.status.get("phase") in (None, "", "Pending")
 
 
-def _exists(ctx: PodContext, kind: str, name: str) -> Optional[bool]:
-    """view.exists, except that files holding no object of this kind in the namespace prove
-    nothing (a `kubectl cluster-info dump` has no ConfigMaps or Secrets at all)."""
-    found = ctx.view.exists(kind, ctx.namespace, name)
-    if found is False and ctx.view.offline and not ctx.view.list(kind, ctx.namespace):
-        ctx.view.note(f"the input holds no {_PLURAL[kind]} of namespace {ctx.namespace}: references "
-                      f"to them are judged from the kubelet's messages only")
-        return None
-    return found
-
-
 def _configmap_keys(ctx: PodContext, name: str) -> Tuple[set, set]:
     cm = ctx.view.get("ConfigMap", ctx.namespace, name) or {}
     return set((cm.get("data") or {}).keys()), set((cm.get("binaryData") or {}).keys())
@@ -292,7 +281,7 @@ def analyze(ctx: PodContext) -> List[Finding]:
             continue
         if terminal:
             continue
-        exists = _exists(ctx, ref.kind, ref.name)
+        exists = ctx.view.exists(ref.kind, ctx.namespace, ref.name)
         if exists is False:
             p = problem(ref.kind, ref.name, None)
             p.refs.append(ref)
@@ -337,7 +326,7 @@ def _still_true(ctx: PodContext, p: Problem) -> bool:
     if p.kind == "Secret" and p.key is not None:
         return True  # cannot be checked: Secret data is never read
     if p.exists is None:
-        p.exists = _exists(ctx, p.kind, p.name)
+        p.exists = ctx.view.exists(p.kind, ctx.namespace, p.name)
     if p.key is None:
         if p.exists:
             if not p.current:

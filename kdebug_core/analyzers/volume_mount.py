@@ -206,10 +206,6 @@ def _add_event(ctx: PodContext, issue: Issue, ev: dict):
 def _claim_issue(ctx: PodContext, vname: str, claim: str, scheduled: bool) -> Optional[Issue]:
     ns, nsf = ctx.namespace, ctx.ns_flag
     exists = ctx.view.exists("PersistentVolumeClaim", ns, claim)
-    if exists is False and ctx.view.offline and not ctx.view.list("PersistentVolumeClaim", ns):
-        ctx.view.note(f"the input holds no persistentvolumeclaims of namespace {ns}: claims were "
-                      f"judged from the events only")
-        exists = None
     if exists is None:
         return None
     cq = f'PersistentVolumeClaim "{clean(claim)}"'

@@ -294,4 +294,4 @@ def test_files_without_any_configmap_prove_nothing_about_them(tmp_path):
                    lambda items: [o for o in items if o["kind"] != "ConfigMap"])
     view = view_of(path)
     assert config_refs.analyze(pod_context(view, "orders-api-7c9d8b6f5-m2n4b")) == []
-    assert any("no configmaps of namespace default" in n for n in view.notes)
+    assert any("no configmaps in namespace default" in n for n in view.notes)
