@@ -33,7 +33,9 @@ POD_ANALYZERS = {
 
 # Analyzers that look at a Service (endpoints-check) or a whole scope (node-level OOM events) rather
 # than one pod: `analyze(view, obj, plugin) -> list[Finding]`.
-SERVICE_ANALYZERS = {"endpoints-check": []}
+from . import service_netpol, service_ports, service_readiness, service_selector  # noqa: E402
+SERVICE_ANALYZERS = {"endpoints-check": [
+    service_selector.analyze, service_readiness.analyze, service_ports.analyze, service_netpol.analyze]}
 SCOPE_ANALYZERS = {"oomcheck": [], "why": []}
 
 # When a container has the finding on the right, the one on the left only repeats its symptom:
@@ -41,6 +43,9 @@ SCOPE_ANALYZERS = {"oomcheck": [], "why": []}
 SUPERSEDED_BY = {
     "CrashLoopBackOff": {"OOMKilled", "ContainerCannotRun", "LivenessProbeFailed",
                          "LivenessKillsSlowStart", "StartupProbeFailed"},
+    # The runbook's CreateContainerError for a missing ConfigMap is the config analyzer's case.
+    "ContainerCannotRun": {"ConfigMapNotFound", "SecretNotFound", "ConfigMapKeyNotFound",
+                           "SecretKeyNotFound", "VolumeMountFailed"},
     "ContainerExitedSIGKILL": {"OOMKilled", "LivenessProbeFailed", "LivenessKillsSlowStart",
                                "StartupProbeFailed", "Evicted"},
 }
