@@ -1,0 +1,100 @@
+"""targetPort against the backend containers' ports: a named port nobody declares is an error; a
+number nobody declares is a warning unless the kubelet found it refusing connections."""
+
+import json
+
+from kdebug_core.analyzers import service_ports
+from kdebug_core.view import meta
+from tests.helpers import fixture, only, view_of
+
+
+def service_findings(path, name):
+    view = view_of(path)
+    svc = next(s for s in view.list("Service", None) if meta(s)["name"] == name)
+    return service_ports.analyze(view, svc, "endpoints-check")
+
+
+def edited(tmp_path, name, edit):
+    with open(fixture("service_ports", name)) as fh:
+        doc = json.load(fh)
+    edit(doc["items"])
+    path = tmp_path / name
+    path.write_text(json.dumps(doc))
+    return str(path)
+
+
+def test_a_named_target_port_no_container_declares_is_an_error_with_both_fixes():
+    f = only(service_findings(fixture("service_ports", "named-targetport-not-declared.json"), "catalog"),
+             "TargetPortMismatch")
+    assert f.severity == "error"
+    assert 'targetPort "http" of port 80 of service "catalog"' in f.summary
+    assert "no port to forward to" in f.summary
+    assert 'service port http 80/TCP → targetPort "http"' in f.evidence
+    assert any("container catalog declares web=8080/TCP; no TCP port named \"http\"" in e for e in f.evidence)
+    # what the EndpointSlice controller really published: the pods, without a port
+    assert any("2 endpoints without this port" in e and "<unset>" in e for e in f.evidence)
+    assert f.suggestions[0].startswith(
+        """kubectl patch service/catalog -n default --type=json -p '[{"op":"replace","path":"/spec/ports/0/targetPort","value":"web"}]'""")
+    assert f.suggestions[1].startswith(
+        "kubectl patch deployment/catalog -n default --type=strategic -p "
+        """'{"spec":{"template":{"spec":{"containers":[{"name":"catalog","ports":[{"containerPort":8080,"name":"http"}]}]}}}}'""")
+    assert (f.owner.kind, f.owner.name) == ("Deployment", "catalog")
+
+
+def test_a_named_target_port_that_resolves_is_fine():
+    assert service_findings(fixture("service_ports", "named-targetport-resolves.json"), "catalog") == []
+
+
+def test_a_named_port_with_another_protocol_does_not_count(tmp_path):
+    def udp(items):
+        for o in items:
+            if o["kind"] == "Pod":
+                o["spec"]["containers"][0]["ports"] = [{"containerPort": 8080, "name": "http", "protocol": "UDP"}]
+    f = only(service_findings(edited(tmp_path, "named-targetport-resolves.json", udp), "catalog"),
+             "TargetPortMismatch")
+    assert any('names 8080/UDP "http", but the Service port is TCP' in e for e in f.evidence)
+
+
+def test_a_named_port_of_a_native_sidecar_counts(tmp_path):
+    def sidecar(items):
+        for o in items:
+            if o["kind"] == "Pod":
+                o["spec"]["initContainers"] = [{"name": "proxy", "image": "envoyproxy/envoy:v1.30.1",
+                                                "restartPolicy": "Always",
+                                                "ports": [{"containerPort": 15001, "name": "http", "protocol": "TCP"}]}]
+    assert service_findings(edited(tmp_path, "named-targetport-not-declared.json", sidecar), "catalog") == []
+
+
+def test_a_number_no_container_declares_is_a_warning():
+    f = only(service_findings(fixture("service_ports", "numeric-targetport-not-declared.json"), "storefront"),
+             "TargetPortMismatch")
+    assert f.severity == "warning"
+    assert "targetPort 8080" in f.summary and "containerPort is informational" in f.summary
+    assert any("container web declares 80/TCP" in e for e in f.evidence)
+    assert f.suggestions[0].startswith(
+        """kubectl patch service/storefront -n default --type=json -p '[{"op":"replace","path":"/spec/ports/0/targetPort","value":80}]'""")
+
+
+def test_a_number_the_kubelet_found_refusing_connections_is_an_error():
+    f = only(service_findings(fixture("service_ports", "numeric-targetport-refused.json"), "payments"),
+             "TargetPortMismatch")
+    assert f.severity == "error"
+    assert "refuses connections" in f.summary
+    assert any("dial tcp 10.244.1.23:9000: connect: connection refused" in e for e in f.evidence)
+    assert '"value":8080' in f.suggestions[0]
+
+
+def test_a_refusal_on_another_port_is_no_evidence_against_the_target_port(tmp_path):
+    def other_port(items):
+        for o in items:
+            if o["kind"] == "Event":
+                o["message"] = o["message"].replace(":9000", ":9001")
+    f = only(service_findings(edited(tmp_path, "numeric-targetport-refused.json", other_port), "payments"),
+             "TargetPortMismatch")
+    assert f.severity == "warning"
+
+
+def test_containers_that_declare_no_ports_are_not_second_guessed():
+    # nginx listens on 80, declares nothing; targetPort 80: containerPort is informational.
+    assert service_findings(fixture("service_selector", "healthy-two-ready-endpoints.json"),
+                            "backend-service") == []
