@@ -15,16 +15,19 @@ from .base import PodContext, quote, status_line
 
 PULL_REASONS = ("ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "ImageInspectError")
 
-# Runtime error text → cause, most specific first. Docker's "pull access denied ... repository does
-# not exist or may require 'docker login'" cannot tell missing from private: Unauthorized first only
-# when the registry said so explicitly.
+# Runtime error text → cause, first match wins. Registries answer a pull of a repository that
+# does not exist with "pull access denied, repository does not exist or may require
+# authorization" (Docker Hub adds "insufficient_scope"): they will not say which, to avoid
+# leaking private names. That wording is classified NotFound — a wrong name is by far the common
+# case — and the suggestions cover credentials too. Unauthorized is kept for registries that
+# refuse explicitly (401, "authentication required", "no basic auth credentials").
 _CAUSES = [
     ("RateLimited", re.compile(r"429 Too Many Requests|toomanyrequests|rate limit", re.I)),
+    ("NotFound", re.compile(r"repository does not exist|pull access denied|not found|"
+                            r"manifest unknown|name unknown|NotFound desc", re.I)),
     ("Unauthorized", re.compile(r"401 Unauthorized|403 Forbidden|unauthorized|authentication required|"
                                 r"denied: requested access|no basic auth credentials|"
                                 r"insufficient_scope|authorization failed", re.I)),
-    ("NotFound", re.compile(r"not found|manifest unknown|repository does not exist|"
-                            r"name unknown|pull access denied|NotFound desc", re.I)),
     ("RegistryUnreachable", re.compile(r"no such host|i/o timeout|connection refused|"
                                        r"network is unreachable|TLS handshake timeout|"
                                        r"dial tcp|server misbehaving|x509:|certificate", re.I)),

@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from typing import Dict, Iterable, List, Optional, Tuple
 
 from ..errors import InputError
+from ..kinds import BY_KIND
 from ..labels import matches, parse_selector
 from ..timeutil import parse_time
 
@@ -51,6 +52,12 @@ class Loaded:
                     self.add(item, kind)
             return
         m = obj.get("metadata") or {}
+        info = BY_KIND.get(kind)
+        if info is not None and info.namespaced and not m.get("namespace"):
+            # A manifest without a namespace lands in the default one, like `kubectl apply` does
+            # with the default context; that is also how it meets its live copy for deduplication.
+            m = dict(m, namespace="default")
+            obj = dict(obj, metadata=m)
         key = (kind, m.get("namespace") or "", m.get("name") or "")
         old = self.objects.get(key)
         # The same object may come as an applied manifest and as live state: keep the one the

@@ -964,6 +964,25 @@ class StandInAPIServer:
                 "name": ns, "labels": {"kubernetes.io/metadata.name": ns},
                 "creationTimestamp": "2024-01-01T00:00:00Z"},
                 "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}})
+        # What the controller-manager puts in every namespace of a real cluster: the root CA
+        # ConfigMap (root-ca-cert-publisher, 1.20+) that every pod's kube-api-access volume mounts,
+        # and the `default` ServiceAccount (serviceaccount-controller).
+        configmaps = self._store[("", "configmaps")]
+        accounts = self._store[("", "serviceaccounts")]
+        for ns in sorted(used | {n for _, n in namespaces}):
+            if (ns, "kube-root-ca.crt") not in configmaps:
+                self._add({"kind": "ConfigMap", "metadata": {
+                    "name": "kube-root-ca.crt", "namespace": ns,
+                    "annotations": {"kubernetes.io/description": "Contains a CA bundle that can be "
+                                    "used to verify the kube-apiserver when using internal endpoints "
+                                    "such as the internal service IP or kubernetes.default.svc. No "
+                                    "other usage is guaranteed across distributions of Kubernetes "
+                                    "clusters."},
+                    "creationTimestamp": "2024-01-01T00:00:00Z"},
+                    "data": {"ca.crt": "-----BEGIN CERTIFICATE-----\nstand-in\n-----END CERTIFICATE-----\n"}})
+            if (ns, "default") not in accounts:
+                self._add({"kind": "ServiceAccount", "metadata": {
+                    "name": "default", "namespace": ns, "creationTimestamp": "2024-01-01T00:00:00Z"}})
 
     def _parse_forbidden(self, entries: Iterable[Any]) -> List[Tuple[str, str, str, Optional[str]]]:
         """Each rule: (group, resource, subresource, namespace or None)."""
