@@ -64,6 +64,9 @@ def render(report: Report, color: bool = False, wide: bool = False, plugin: str 
     for f in report.findings:
         groups.setdefault(f.object.slug(), []).append(f)
     out: List[str] = []
+    if len(groups) >= 4:
+        out.extend(_overview(groups, style))
+        out.append("")
     for slug, found in groups.items():
         found.sort(key=lambda f: -f.rank)
         out.append(style(_object_header(found[0]), "bold"))
@@ -79,11 +82,43 @@ def render(report: Report, color: bool = False, wide: bool = False, plugin: str 
     out.extend(healthy_lines)
     if not report.findings and not report.healthy:
         out.append("nothing to examine: no matching objects in scope")
+    if len(groups) + len(report.healthy) > 1:
+        out.append(_tally(report, groups))
     for note in report.notes:
         out.append(style(f"note: {clean(note)}", "dim"))
     while out and out[-1] == "":
         out.pop()
     return "\n".join(out) + "\n"
+
+
+def _overview(groups, style: Style) -> List[str]:
+    """A table first when a scan finds many objects: what is wrong where, at a glance."""
+    from tabulate import tabulate
+
+    rows = []
+    for found in groups.values():
+        f = found[0]
+        owner = f"{f.owner.kind.lower()}/{f.owner.name}" if f.owner else ""
+        reasons = ", ".join(dict.fromkeys(x.reason for x in found if x.rank >= 1)) or found[0].reason
+        rows.append([clean(f.object.namespace or ""), clean(f.object.name), clean(f.container or ""),
+                     reasons, clean(owner)])
+    return tabulate(rows, headers=["NAMESPACE", "NAME", "CONTAINER", "REASON", "OWNER"],
+                    tablefmt="plain").splitlines()
+
+
+def _tally(report: Report, groups) -> str:
+    problems = [g for g in groups.values() if any(f.rank >= 1 for f in g)]
+    errors = sum(1 for f in report.findings if f.severity == "error")
+    warnings = sum(1 for f in report.findings if f.severity == "warning")
+    healthy = len([r for r in report.healthy if r.slug() not in groups or
+                   not any(f.rank >= 1 for f in groups[r.slug()])])
+    kind = "objects"
+    kinds = {f.object.kind for g in groups.values() for f in g} | {r.kind for r in report.healthy}
+    if len(kinds) == 1:
+        kind = next(iter(kinds)).lower() + "s"
+    return (f"{len(problems) + healthy} {kind} examined: {len(problems)} with problems "
+            f"({errors} error{'s' if errors != 1 else ''}, {warnings} warning"
+            f"{'s' if warnings != 1 else ''}), {healthy} healthy")
 
 
 def _healthy(report: Report, style: Style, many: bool) -> List[str]:
