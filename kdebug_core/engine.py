@@ -142,6 +142,7 @@ def timeline(view: ClusterView, pod: dict) -> List[TimelineEntry]:
 def build_report(view: ClusterView, opts: Options, pods: List[dict]) -> Report:
     report = Report()
     plugin = opts.plugin.name
+    view.probe_now = opts.probe_now  # probecheck --probe-now (see kdebug_core/probe_now.py)
     for pod in pods:
         found = analyze_pod(view, pod, plugin)
         ref = ObjectRef("Pod", meta(pod).get("namespace"), meta(pod).get("name", ""))
