@@ -50,6 +50,7 @@ _KIND = {"configmap": "ConfigMap", "configmaps": "ConfigMap", "config": "ConfigM
 _REASON = {("ConfigMap", False): "ConfigMapNotFound", ("Secret", False): "SecretNotFound",
            ("ConfigMap", True): "ConfigMapKeyNotFound", ("Secret", True): "SecretKeyNotFound"}
 _PLURAL = {"ConfigMap": "configmaps", "Secret": "secrets"}
+ROOT_CA_CONFIGMAP = "kube-root-ca.crt"
 
 
 def config_ref_message(message: str) -> bool:
@@ -154,7 +155,11 @@ def collect_refs(ctx: PodContext) -> List[Ref]:
         via = "projected" if vol.get("projected") else "volume"
         sources = [(via, kind, src, src.get(name_field)) for src, kind, name_field in _volume_sources(vol)]
         for via, kind, src, name in sources:
-            if not name:
+            if not name or (kind == "ConfigMap" and name == ROOT_CA_CONFIGMAP):
+                # The service-account volume the API server injects into every pod mounts the
+                # root CA ConfigMap the controller-manager publishes in every namespace; checking
+                # it from the spec only adds noise (and a request). The kubelet's FailedMount
+                # message still reports it if it ever goes missing.
                 continue
             opt = _optional(src)
             refs.append(Ref(kind, name, None, via, opt, volume=vname, mounts=list(used)))

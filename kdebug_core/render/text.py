@@ -116,6 +116,8 @@ def _tally(report: Report, groups) -> str:
     kinds = {f.object.kind for g in groups.values() for f in g} | {r.kind for r in report.healthy}
     if len(kinds) == 1:
         kind = next(iter(kinds)).lower() + "s"
+    if not problems:
+        return f"{healthy} {kind} examined: all healthy"
     return (f"{len(problems) + healthy} {kind} examined: {len(problems)} with problems "
             f"({errors} error{'s' if errors != 1 else ''}, {warnings} warning"
             f"{'s' if warnings != 1 else ''}), {healthy} healthy")
