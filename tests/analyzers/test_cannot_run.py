@@ -1,0 +1,143 @@
+"""ContainerCannotRun: the runtime cannot create or start the process — say what it could not run."""
+
+import os
+
+from kdebug_core.analyzers import cannot_run, init_containers
+from kdebug_core.analyzers.cannot_run import classify, classify_log
+from tests.helpers import fixture, only, pod_context, view_of
+
+
+def context(name, pod):
+    paths = [fixture("cannot_run", name)]
+    logs = fixture("cannot_run", name.replace(".json", ".logs.txt"))
+    if os.path.exists(logs):
+        paths.append(logs)
+    return pod_context(view_of(*paths), pod)
+
+
+# ---- the runtime's message -----------------------------------------------------------------------
+
+def test_runtime_messages_from_containerd_docker_and_crun_name_the_missing_executable():
+    messages = [
+        'failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create '
+        'failed: unable to start container process: exec: "pythn": executable file not found in $PATH: unknown',
+        'OCI runtime create failed: container_linux.go:380: starting container process caused: exec: "pythn": '
+        'executable file not found in $PATH: unknown',
+        # runc rc9x under docker 19.03 escaped the inner quotes.
+        'OCI runtime create failed: container_linux.go:349: starting container process caused "exec: \\"pythn\\": '
+        'executable file not found in $PATH": unknown',
+        "executable file `pythn` not found in $PATH: No such file or directory: OCI runtime attempted to invoke "
+        "a command that was not found",
+    ]
+    for message in messages:
+        assert classify(message) == ("ExecutableNotFound", "pythn"), message
+
+
+def test_other_runtime_failures_are_told_apart():
+    assert classify('failed to create containerd task: failed to create shim task: OCI runtime create failed: runc '
+                    'create failed: unable to start container process: error during container init: exec: '
+                    '"/go-runner": stat /go-runner: no such file or directory: unknown') == (
+        "ExecutableNotFound", "/go-runner")
+    assert classify('... unable to start container process: exec: "/app/run.sh": permission denied: unknown') == (
+        "PermissionDenied", "/app/run.sh")
+    assert classify("... unable to start container process: error during container init: error mounting "
+                    '"/var/lib/kubelet/pods/0f1e/volume-subpaths/config/nginx/0" to rootfs at "/etc/nginx/nginx.conf": '
+                    "mount /var/lib/kubelet/pods/0f1e/volume-subpaths/config/nginx/0:/etc/nginx/nginx.conf (via "
+                    "/proc/self/fd/6), flags: 0x5001: not a directory: unknown: Are you trying to mount a directory "
+                    "onto a file (or vice-versa)? Check if the specified host path exists and is the expected "
+                    "type") == ("MountError", "/etc/nginx/nginx.conf")
+    assert classify('failed to generate container "4f3e" spec: failed to generate spec: no command specified') == (
+        "NoCommand", None)
+    assert classify('failed to reserve container name "api_api-6b5f_default_5b1f_0": name '
+                    '"api_api-6b5f_default_5b1f_0" is reserved for "4f3e"') == ("NameConflict", None)
+    assert classify("failed to create containerd task: ... exec format error: unknown")[0] == "ExecFormatError"
+
+
+def test_a_log_that_is_only_the_exec_failure_is_recognised_old_and_new_runc():
+    assert classify_log("exec /usr/local/bin/edge-proxy: exec format error\n") == (
+        "ExecFormatError", "/usr/local/bin/edge-proxy")
+    assert classify_log("standard_init_linux.go:228: exec user process caused: exec format error") == (
+        "ExecFormatError", None)
+    assert classify_log("exec /docker-entrypoint.sh: no such file or directory") == (
+        "ExecutableNotFound", "/docker-entrypoint.sh")
+    # An application that merely mentions it in a longer log is not this class.
+    assert classify_log("starting\nloading plugins\nrunning helper\nexec /bin/x: exec format error\nretrying") is None
+
+
+# ---- pods ----------------------------------------------------------------------------------------
+
+def test_command_typo_with_containerd_is_a_start_error_with_the_command_fix():
+    f = only(cannot_run.analyze(context("starterror-command-not-found-containerd.json", "api-6b5f8d7c9-7wkzp")),
+             "ContainerCannotRun")
+    assert (f.container, f.cause) == ("api", "ExecutableNotFound")
+    assert f.summary == 'container api cannot start: the command "pythn" is not in the image\'s $PATH'
+    assert f.details["executable"] == "pythn"
+    assert f.details["command"] == ["pythn", "-m", "http.server", "8080"]
+    assert f.details["exitCode"] == 128
+    assert any(e.startswith("last state: StartError, exit code 128") and 'exec: "pythn"' in e for e in f.evidence)
+    assert any(e.startswith("event Failed (x4") for e in f.evidence)
+    assert 'command: ["pythn", "-m", "http.server", "8080"]' in f.evidence
+    assert "restarted 3 times" in f.evidence
+    assert f.suggestions[0] == ("kubectl get deployment/api -n default -o jsonpath="
+                                "'{.spec.template.spec.containers[?(@.name==\"api\")].command}'")
+    assert f.suggestions[1] == ("kubectl patch deployment/api -n default --type=strategic -p "
+                                "'{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"api\","
+                                "\"command\":[\"CORRECT\",\"COMMAND\"]}]}}}}'")
+    assert f.suggestions[2].startswith("kubectl debug api-6b5f8d7c9-7wkzp -n default -it "
+                                       "--copy-to=api-6b5f8d7c9-7wkzp-debug --container=api -- sh")
+
+
+def test_command_typo_under_docker_is_the_same_diagnosis():
+    f = only(cannot_run.analyze(context("runcontainererror-command-not-found-docker.json", "api-5c8f9b6d7-fq2lc")),
+             "ContainerCannotRun")
+    assert (f.cause, f.details["executable"], f.details["waitingReason"]) == (
+        "ExecutableNotFound", "pythn", "RunContainerError")
+    assert f.details["exitCode"] == 127
+    assert any(e.startswith("last state: ContainerCannotRun, exit code 127 (command not found") for e in f.evidence)
+    assert f.summary == 'container api cannot start: the command "pythn" is not in the image\'s $PATH'
+
+
+def test_image_for_another_architecture_crashloops_with_exec_format_error():
+    f = only(cannot_run.analyze(context("crashloop-exec-format-error.json", "edge-proxy-84c6d9f7b-hx5vd")),
+             "ContainerCannotRun")
+    assert (f.container, f.cause) == ("proxy", "ExecFormatError")
+    assert f.summary == ("container proxy cannot start: the image is built for another CPU architecture than "
+                         "the node's amd64 (exec format error)")
+    assert "previous log: exec /usr/local/bin/edge-proxy: exec format error" in f.evidence
+    assert "node kind-worker is amd64" in f.evidence
+    assert f.details["nodeArchitecture"] == "amd64"
+    assert f.suggestions[0] == "kubectl get node kind-worker -o jsonpath='{.status.nodeInfo.architecture}'"
+    assert any(s.startswith("kubectl set image deployment/edge-proxy -n edge proxy=IMAGE:TAG") for s in f.suggestions)
+
+
+def test_hostpath_on_a_read_only_root_is_a_mount_error_at_create_time():
+    f = only(cannot_run.analyze(context("createcontainererror-hostpath-read-only.json", "node-agent-4tq8m")),
+             "ContainerCannotRun")
+    assert (f.cause, f.details["waitingReason"], f.details["mountPath"]) == (
+        "MountError", "CreateContainerError", "/usr/local/node-agent")
+    assert f.summary == 'container agent cannot start: mounting "/usr/local/node-agent" failed: read-only file system'
+    # The aggregated event ("combined from similar events") is recognised and not repeated in full.
+    assert "event Failed (x281, 9s ago): the same error at every attempt" in f.evidence
+    assert "volumeMount host-cache → /cache" in f.evidence
+    assert any(s.startswith("kubectl get daemonset/node-agent -n observability -o jsonpath=") and "volumeMounts" in s
+               for s in f.suggestions)
+    assert ("kubectl debug node/ip-10-0-12-34.eu-west-1.compute.internal -it --image=busybox:1.36 -- ls -ld "
+            "/host/usr/local/node-agent  # what is at that path on the node") in f.suggestions
+
+
+def test_init_container_script_without_execute_bit_is_ours_not_init_containers():
+    ctx = context("init-starterror-script-not-executable.json", "search-7f6d5c8b9-b2m4r")
+    f = only(cannot_run.analyze(ctx), "ContainerCannotRun")
+    assert (f.container, f.cause) == ("setup", "PermissionDenied")
+    assert f.summary == 'init container setup cannot start: "/scripts/setup.sh" is not executable (permission denied)'
+    assert any('"initContainers":[{"name":"setup","command":["sh","/scripts/setup.sh"]}]' in s for s in f.suggestions)
+    assert any(".initContainers[?(@.name==\"setup\")].command" in s for s in f.suggestions)
+    assert ("kubectl run setup-debug -n shop -it --rm --restart=Never --image=alpine:3.19 --command -- sh"
+            "  # look inside the image") in f.suggestions
+    assert init_containers.analyze(ctx) == []
+
+
+def test_application_crash_and_a_recovered_start_error_are_not_this_class():
+    for pod in ("frontend-58b7c6d9f-wz8qp", "cache-6d9c8b7f5-k9r2t"):
+        ctx = context("not-cannot-run-app-crash-and-recovered-start.json", pod)
+        assert cannot_run.analyze(ctx) == [], pod

@@ -1,0 +1,121 @@
+"""InitContainerFailed: an init container crashes, fails or never finishes, so the app never starts."""
+
+import copy
+
+from kdebug_core.analyzers import init_containers
+from tests.helpers import fixture, only, pod_context, view_of
+
+
+def context(name, pod, logs=True):
+    paths = [fixture("init_containers", name)]
+    if logs:
+        paths.append(fixture("init_containers", name.replace(".json", ".logs.txt")))
+    return pod_context(view_of(*paths), pod)
+
+
+CRASH = "init-crashloop-migrate-cannot-reach-postgres.json"
+CRASH_POD = "web-5f7b8c9d4-x2lqz"
+
+
+def test_crashlooping_migration_is_explained_by_its_exit_code_and_previous_log():
+    f = only(init_containers.analyze(context(CRASH, CRASH_POD)), "InitContainerFailed")
+    assert (f.container, f.cause, f.severity) == ("migrate", "Crashing", "error")
+    assert f.summary == ('init container migrate keeps failing with exit code 1 (application error): '
+                         'django.db.utils.OperationalError: connection to server at "postgres" (10.96.112.40), '
+                         'port 5432 failed: Connection refused; the app containers never start')
+    assert "last run ended: Error, exit code 1 — application error (the process exited with status 1), after 3s, " \
+           "41s ago" in f.evidence
+    assert "restarted 4 times" in f.evidence
+    assert any(e.startswith("previous log: psycopg2.OperationalError: connection to server at \"postgres\"")
+               for e in f.evidence)
+    assert not any('File "' in e for e in f.evidence), "traceback frames are noise in evidence"
+    assert any(e.startswith("event BackOff (x13") for e in f.evidence)
+    assert "app containers waiting: web (PodInitializing)" in f.evidence
+    assert f.details["restartCount"] == 4 and f.details["exitCode"] == 1
+
+
+def test_the_service_it_needs_is_checked_and_its_backing_pods_named():
+    f = only(init_containers.analyze(context(CRASH, CRASH_POD)), "InitContainerFailed")
+    assert f.details["dependsOn"] == ["postgres"]
+    assert ('service "postgres" exists but has no ready endpoints (1 not ready): nothing answers behind it'
+            in f.evidence)
+    assert f.suggestions[0] == "kubectl logs web-5f7b8c9d4-x2lqz -n shop -c migrate --previous"
+    assert any(s.startswith("kubectl get pods -n shop -l app=postgres") for s in f.suggestions)
+    assert f.suggestions[-1] == "kubectl edit deployment/web -n shop  # initContainers: migrate"
+
+
+def test_native_sidecar_is_not_an_init_step():
+    findings = init_containers.analyze(context(CRASH, CRASH_POD))
+    assert [f.container for f in findings] == ["migrate"]
+
+
+def test_crash_without_logs_still_gives_the_exit_code():
+    f = only(init_containers.analyze(context(CRASH, CRASH_POD, logs=False)), "InitContainerFailed")
+    assert f.summary == ("init container migrate keeps failing with exit code 1 (application error); "
+                         "the app containers never start")
+    assert "previous log: not available" in f.evidence
+    # The DATABASE_URL still says what it depends on.
+    assert f.details["dependsOn"] == ["postgres"]
+
+
+def test_init_container_stuck_waiting_for_a_service_that_does_not_exist_is_a_warning():
+    f = only(init_containers.analyze(context("init-stuck-wait-for-db.json", "orders-79d4c8f6b5-jr5tn")),
+             "InitContainerFailed")
+    assert (f.container, f.cause, f.severity) == ("wait-for-db", "Stuck", "warning")
+    assert f.summary == ('init container wait-for-db has been running 12m; app containers wait for it '
+                         '(it waits for "db", which has no Service)')
+    assert "log: nslookup: can't resolve 'db.default.svc.cluster.local'" in f.evidence
+    assert 'no service "db" in namespace default (the init container needs it)' in f.evidence
+    assert "app containers waiting: orders (PodInitializing)" in f.evidence
+    assert f.suggestions[0] == "kubectl logs orders-79d4c8f6b5-jr5tn -n default -c wait-for-db"
+    assert "kubectl get svc,endpoints db -n default" in f.suggestions
+    assert any(s.endswith("-- nslookup db") for s in f.suggestions)
+
+
+def test_an_init_container_running_for_a_minute_is_not_stuck():
+    ctx = context("init-stuck-wait-for-db.json", "orders-79d4c8f6b5-jr5tn")
+    ctx.pod = copy.deepcopy(ctx.pod)
+    ctx.pod["status"]["initContainerStatuses"][0]["state"]["running"]["startedAt"] = "2024-05-14T09:29:10Z"
+    assert init_containers.analyze(ctx) == []
+
+
+def test_job_pod_whose_init_container_failed_once_is_fixed_by_replacing_the_job():
+    f = only(init_containers.analyze(context("init-error-job-restart-never.json", "nightly-export-28594080-9c2xd")),
+             "InitContainerFailed")
+    assert (f.container, f.cause) == ("fetch-config", "Failed")
+    assert f.summary.startswith("init container fetch-config failed with exit code 6")
+    assert "curl: (6) Could not resolve host: config-server.platform" in f.summary
+    assert f.summary.endswith("the pod failed before its app containers started")
+    assert "log: curl: (6) Could not resolve host: config-server.platform" in f.evidence
+    assert f.suggestions[0] == "kubectl logs nightly-export-28594080-9c2xd -n batch -c fetch-config"
+    assert "kubectl get svc,endpoints config-server -n platform" in f.suggestions
+    assert f.suggestions[-1].startswith("kubectl get job/nightly-export-28594080 -n batch -o yaml > job.yaml")
+    assert "kubectl replace --force -f job.yaml" in f.suggestions[-1]
+
+
+def test_completed_init_and_long_running_native_sidecar_are_healthy():
+    ctx = context("healthy-native-sidecar-and-completed-init.json", "web-6c8d9f7b5-p7k2w", logs=False)
+    assert init_containers.analyze(ctx) == []
+
+
+def test_waiting_on_an_image_or_a_start_error_is_left_to_the_other_analyzers():
+    ctx = context(CRASH, CRASH_POD)
+    ctx.pod = copy.deepcopy(ctx.pod)
+    status = ctx.pod["status"]["initContainerStatuses"][1]
+    status["state"] = {"waiting": {"reason": "ImagePullBackOff",
+                                   "message": 'Back-off pulling image "ghcr.io/acme/web:1.14.0"'}}
+    status["lastState"] = {}
+    assert init_containers.analyze(ctx) == []
+    status["state"] = {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 40s restarting failed"}}
+    status["lastState"] = {"terminated": {"exitCode": 128, "reason": "StartError",
+                                          "message": 'exec: "pyhton": executable file not found in $PATH'}}
+    assert init_containers.analyze(ctx) == []
+
+
+def test_oom_killed_init_container_says_so():
+    ctx = context(CRASH, CRASH_POD, logs=False)
+    ctx.pod = copy.deepcopy(ctx.pod)
+    last = ctx.pod["status"]["initContainerStatuses"][1]["lastState"]["terminated"]
+    last.update(exitCode=137, reason="OOMKilled")
+    f = only(init_containers.analyze(ctx), "InitContainerFailed")
+    assert "exit code 137 (killed by the OOM killer" in f.summary
