@@ -52,11 +52,8 @@ class Outcome:
             bits.append(f"{self.elapsed * 1000:.0f}ms")
         if self.slow:
             bits.append("slower than the probe's timeoutSeconds")
-        if self.detail:
-            bits.append(clean(self.detail))
-        if said:
-            bits.append(said)
-        return f"probe now: GET {clean(self.path)} → {result} ({'; '.join(bits)})"
+        notes = [", ".join(bits)] + [clean(t) for t in (self.detail, said) if t]
+        return f"probe now: GET {clean(self.path)} → {result} ({'; '.join(notes)})"
 
     def to_dict(self) -> dict:
         d = {"path": self.path, "port": self.port, "status": self.status, "cause": self.cause}

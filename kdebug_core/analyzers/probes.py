@@ -243,8 +243,9 @@ class _ContainerProbes:
             for kind, p in self.probes.items():
                 number, status = self.ports.get(kind, (None, "none"))
                 if p.is_http and not p.host:
-                    self.now[kind] = session.check(ctx, c.name, p, number, status,
-                                                   important=self._suspect(kind))
+                    result = session.check(ctx, c.name, p, number, status, important=self._suspect(kind))
+                    if result is not None:
+                        self.now[kind] = result
 
     # ---- facts --------------------------------------------------------------------------------
     def _suspect(self, kind: str) -> bool:

@@ -1,0 +1,479 @@
+"""Probe failures and misconfigurations, diagnosed the way the runbook's Phase 6 does by hand."""
+
+import json
+import os
+
+import pytest
+
+from kdebug_core.analyzers import probes
+from kdebug_core.analyzers.probe_config import Probe, resolve_port
+from kdebug_core.probe_now import MAX_REQUESTS, SCAN_HEALTHY_CHECKS
+from kdebug_core.sources.files import FileBackend, load
+from kdebug_core.view import ClusterView, ViewOptions
+from tests.helpers import SCENARIOS, fixture, only, pod_context, view_of
+
+
+def probe_fixture(name):
+    return fixture("probes", name)
+
+
+def findings_for(pod_name, *files, plugin="probecheck"):
+    view = view_of(*[probe_fixture(f) for f in files])
+    return probes.analyze(pod_context(view, pod_name, plugin))
+
+
+def reasons(found):
+    return sorted(f.reason for f in found)
+
+
+def edited(tmp_path, name, change):
+    """A copy of a fixture with `change(doc)` applied: the same cluster, one fact different."""
+    with open(probe_fixture(name)) as fh:
+        doc = json.load(fh)
+    change(doc)
+    path = tmp_path / name
+    path.write_text(json.dumps(doc))
+    return str(path)
+
+
+def items(doc, kind):
+    return [o for o in doc["items"] if o["kind"] == kind]
+
+
+def patch_body(suggestion):
+    """The JSON body of a `kubectl patch ... -p '{...}'` suggestion."""
+    body = suggestion.split(" -p ", 1)[1].split("  #", 1)[0].strip()
+    assert body[0] == "'" and body[-1] == "'", suggestion
+    return json.loads(body[1:-1])
+
+
+def container_patch(suggestion):
+    return patch_body(suggestion)["spec"]["template"]["spec"]["containers"][0]
+
+
+# ---- the runbook's scenario 06 -------------------------------------------------------------------
+
+def test_runbook_06_both_paths_404_restarts_and_the_fix_probes_root_for_both():
+    view = view_of(os.path.join(SCENARIOS, "06-liveness-readiness"))
+    found = probes.analyze(pod_context(view, "probe-test-7d4f5b8c-m9k2n", "probecheck"))
+    assert reasons(found) == ["LivenessProbeFailed", "ReadinessProbeFailed"]
+    live, ready = only(found, "LivenessProbeFailed"), only(found, "ReadinessProbeFailed")
+    for f, path in ((live, "/healthz"), (ready, "/ready")):
+        assert f.cause == "HTTPStatus" and f.details["statusCode"] == 404
+        assert f.container == "app" and f.severity == "error"
+        assert path in f.summary and "404" in f.summary
+    assert "killed the container 7 times" in live.summary and "(6 restarts)" in live.summary
+    assert any("Killing (x7" in e for e in live.evidence)
+    assert 'service "probe-test"' in ready.summary
+    # Runbook Fix 1: probe / on port 80 for both, in one patch of the Deployment.
+    fix = [s for s in live.suggestions if s.startswith("kubectl patch")][0]
+    assert fix.startswith("kubectl patch deployment/probe-test -n default --type=strategic -p ")
+    assert container_patch(fix) == {"name": "app",
+                                    "livenessProbe": {"httpGet": {"path": "/", "port": 80}},
+                                    "readinessProbe": {"httpGet": {"path": "/", "port": 80}}}
+    assert fix in ready.suggestions
+    # ... presented as a guess, with the command that checks it first.
+    assert "guess" in fix
+    assert any(s.startswith("kubectl exec probe-test-7d4f5b8c-m9k2n -n default -c app -- curl -sI "
+                            "http://localhost:80/") for s in live.suggestions)
+    assert any(s.startswith("kubectl debug probe-test-7d4f5b8c-m9k2n") for s in live.suggestions)
+
+
+# ---- failing probes -----------------------------------------------------------------------------
+
+def test_liveness_404_counts_failures_and_restarts_and_fixes_only_that_probe():
+    found = findings_for("storefront-6c9f7d8b54-2xq7p", "liveness-404-restarts-exit-143.json")
+    assert reasons(found) == ["LivenessProbeFailed"]
+    f = found[0]
+    assert (f.cause, f.container, f.severity) == ("HTTPStatus", "web", "error")
+    assert f.details["failures"] == 14 and f.details["killedByProbe"] == 4 and f.details["restarts"] == 4
+    assert f.details["firstFailure"].startswith("2026-11-20T09:50:13")
+    assert "liveness probe failed 14 times, first 4m44s ago, last 0s ago" in f.evidence
+    assert any("exit code 143 (Error) after 31s" in e for e in f.evidence)
+    # The effective configuration in one line, with its budget.
+    assert ("liveness: http-get http://:http/healthz delay=10s timeout=1s period=10s #success=1 #failure=3 "
+            "(budget 40s = initialDelaySeconds 10 + failureThreshold 3 × periodSeconds 10)") in f.evidence
+    patch = [s for s in f.suggestions if s.startswith("kubectl patch")][0]
+    # The readiness probe works: only liveness moves, and the named port stays as written.
+    assert container_patch(patch) == {"name": "web", "livenessProbe": {"httpGet": {"path": "/", "port": "http"}}}
+    assert any("curl -sI http://localhost:8080/" in s for s in f.suggestions)
+
+
+def test_readiness_refused_on_a_port_the_container_does_not_have():
+    found = findings_for("orders-api-7f9c6d5b8d-k4wzt", "readiness-refused-wrong-port.json")
+    assert reasons(found) == ["ProbePortMismatch", "ReadinessProbeFailed"]
+    failed, port = only(found, "ReadinessProbeFailed"), only(found, "ProbePortMismatch")
+    assert failed.cause == "ConnectionRefused" and failed.details["failures"] == 91
+    assert "refused on port 8080" in failed.summary and 'service "orders-api"' in failed.summary
+    assert port.severity == "error" and port.cause == "PortNotDeclared"
+    assert "8080" in port.summary and "3000/TCP (http)" in port.summary
+    assert container_patch(port.suggestions[0]) == {"name": "api", "readinessProbe": {"httpGet": {"port": 3000}}}
+    assert port.suggestions[0].startswith("kubectl patch deployment/orders-api -n shop --type=strategic")
+    assert failed.suggestions == port.suggestions
+
+
+def test_an_undeclared_numeric_port_with_no_refusals_is_only_informational(tmp_path):
+    def healthy(doc):
+        doc["items"] = [o for o in doc["items"] if o.get("reason") != "Unhealthy"]
+        p = items(doc, "Pod")[0]
+        p["status"]["containerStatuses"][0]["ready"] = True
+        for c in p["status"]["conditions"]:
+            c["status"] = "True"
+    view = view_of(edited(tmp_path, "readiness-refused-wrong-port.json", healthy))
+    found = probes.analyze(pod_context(view, "orders-api-7f9c6d5b8d-k4wzt", "probecheck"))
+    assert reasons(found) == ["ProbePortMismatch"]
+    assert found[0].severity == "info" and found[0].cause == "PortNotDeclared"
+
+
+def test_exec_probe_failure_quotes_the_command_and_its_output():
+    found = findings_for("heartbeat-5b7d9c4f6v-r8mvd", "exec-liveness-cat-file-missing.json")
+    f = only(found, "LivenessProbeFailed")
+    assert f.cause == "ExecFailed" and f.container == "worker"
+    assert "`cat /tmp/healthy`" in f.summary
+    assert "can't open '/tmp/healthy': No such file or directory" in f.summary
+    assert f.details["output"] == "cat: can't open '/tmp/healthy': No such file or directory"
+    assert "killed the container 3 times" in f.summary
+    assert any("exit code 137 (Error)" in e for e in f.evidence)
+    assert f.suggestions[0].startswith("kubectl exec heartbeat-5b7d9c4f6v-r8mvd -n default -c worker -- "
+                                       "cat /tmp/healthy")
+    assert "exec [cat /tmp/healthy]" in " ".join(f.evidence)
+
+
+def test_startup_probe_timeouts_kill_a_slow_jvm_and_the_fix_raises_its_threshold():
+    found = findings_for("ledger-0", "startup-probe-timeout-statefulset.json")
+    assert reasons(found) == ["StartupProbeFailed"]
+    f = found[0]
+    assert f.cause == "Timeout"  # the latest failures; the earlier ones were refused
+    assert f.details["causes"] == ["ConnectionRefused", "Timeout"] and f.details["failures"] == 22
+    assert any("connection refused" in e for e in f.evidence)
+    assert any("Client.Timeout exceeded" in e for e in f.evidence)
+    assert "before it finished starting" in f.summary
+    assert any("Killing (x3" in e for e in f.evidence)
+    # The owner is the StatefulSet; a startup budget of 30s becomes 150s.
+    assert container_patch(f.suggestions[0]) == {"name": "ledger", "startupProbe": {"failureThreshold": 30}}
+    assert f.suggestions[0].startswith("kubectl patch statefulset/ledger -n payments")
+    assert "150s to start" in f.suggestions[0]
+
+
+def test_readiness_timeouts_read_from_events_k8s_io_v1():
+    found = findings_for("quotes-api-6b8f9d7c54-vl2xz", "readiness-timeout-events-k8s-io-v1.json")
+    f = only(found, "ReadinessProbeFailed")
+    assert f.cause == "Timeout" and f.details["failures"] == 58
+    assert "within 1s" in f.summary
+    assert container_patch(f.suggestions[-1]) == {"name": "app", "readinessProbe": {"timeoutSeconds": 5}}
+
+
+def test_an_older_kubelet_wording_still_counts_the_kills():
+    found = findings_for("legacy-billing-7c9d8b6f5-8xk2w", "liveness-timeout-older-kubelet-wording.json")
+    f = only(found, "LivenessProbeFailed")
+    assert f.cause == "Timeout" and f.details["killedByProbe"] == 4
+    assert any("Container will be killed and recreated" in e for e in f.evidence)
+    # It ran for ten minutes before the timeouts began: not a slow start.
+    assert "LivenessKillsSlowStart" not in reasons(found)
+
+
+# ---- slow starters ------------------------------------------------------------------------------
+
+def test_a_slow_starter_killed_by_liveness_gets_a_startup_probe_not_a_longer_delay():
+    found = findings_for("inference-api-58d6b9c7f4-hz6vq", "slow-start-killed-by-liveness.json",
+                         "slow-start-killed-by-liveness.logs.txt")
+    # One diagnosis: the readiness refusals and liveness failures are what a slow start looks like.
+    assert reasons(found) == ["LivenessKillsSlowStart"]
+    f = found[0]
+    assert f.cause == "ConnectionRefused" and f.severity == "error" and f.container == "server"
+    assert "before it has finished starting" in f.summary and "40s liveness budget" in f.summary
+    text = "\n".join(f.evidence)
+    assert "never ready" in text and "loaded 47/48 weight shards" in text
+    assert "the last run lasted 60s" in text
+    startup = container_patch(f.suggestions[0])["startupProbe"]
+    assert startup == {"httpGet": {"path": "/health", "port": 8080, "scheme": "HTTP"},
+                       "periodSeconds": 10, "failureThreshold": 30}
+    assert "initialDelaySeconds" not in f.suggestions[0]
+    assert f.suggestions[1] == ("kubectl logs inference-api-58d6b9c7f4-hz6vq -n ml -c server --previous"
+                                "  # how far did startup get?")
+
+
+def test_a_slow_start_is_seen_from_the_status_alone_when_events_are_gone():
+    found = findings_for("thumbnailer-6f8b7c9d5-mx2kq", "status-only-killed-before-ready.json")
+    f = only(found, "LivenessKillsSlowStart")
+    assert f.cause is None
+    assert any("no Unhealthy or Killing events" in e for e in f.evidence)
+    assert any("exit code 137 (Error) after 45s" in e for e in f.evidence)
+    assert f.suggestions[0].startswith("kubectl patch deployment/thumbnailer -n default")
+
+
+def test_a_container_that_ran_for_hours_is_not_a_slow_starter():
+    found = findings_for("report-api-84d7c9b6f5-q9z8x", "status-only-liveness-kill-after-hours.json")
+    assert reasons(found) == ["LivenessProbeFailed"]
+    f = found[0]
+    assert f.cause is None and f.severity == "error"
+    assert "exit code 137, reason Error, not an OOM kill" in f.summary and "7 restarts" in f.summary
+    assert any("after 3h" in e for e in f.evidence)
+
+
+def test_a_kill_that_is_not_a_signal_is_not_blamed_on_the_probe(tmp_path):
+    def oom(doc):
+        doc["status"]["containerStatuses"][0]["lastState"]["terminated"]["reason"] = "OOMKilled"
+    view = view_of(edited(tmp_path, "status-only-liveness-kill-after-hours.json", oom))
+    assert probes.analyze(pod_context(view, "report-api-84d7c9b6f5-q9z8x", "probecheck")) == []
+
+
+# ---- configuration ------------------------------------------------------------------------------
+
+def test_a_probe_port_name_the_container_lacks_is_an_error_for_each_probe():
+    found = findings_for("go-api-6cd9c47c75-pq269", "named-probe-port-missing.json")
+    assert reasons(found) == ["ProbePortMismatch", "ProbePortMismatch"]
+    by_probe = {f.details["probe"]: f for f in found}
+    ready = by_probe["readiness"]
+    assert ready.severity == "error" and ready.cause == "PortNameNotFound"
+    assert 'port name "http"' in ready.summary and "never becomes ready" in ready.summary
+    assert any("strconv.Atoi: parsing" in e for e in ready.evidence)
+    assert container_patch(ready.suggestions[0]) == {"name": "api", "readinessProbe": {"httpGet": {"port": 8080}}}
+    assert "never restarts a hung container" in by_probe["liveness"].summary
+
+
+def test_the_older_errored_wording_for_a_missing_port_name(tmp_path):
+    def older(doc):
+        for e in items(doc, "Event"):
+            e["message"] = e["message"].replace(" and resulted in unknown state", "")
+    view = view_of(edited(tmp_path, "named-probe-port-missing.json", older))
+    found = probes.analyze(pod_context(view, "go-api-6cd9c47c75-pq269", "probecheck"))
+    assert reasons(found) == ["ProbePortMismatch", "ProbePortMismatch"]
+    assert any('Readiness probe errored: strconv.Atoi: parsing "http"' in e for f in found for e in f.evidence)
+
+
+def test_no_readiness_probe_behind_a_service_warns_for_the_serving_container_only():
+    found = findings_for("checkout-5f6d8c7b9x-t7hkp", "no-readiness-probe-behind-service.json")
+    f = only(found, "NoReadinessProbe")
+    assert f.container == "checkout" and f.severity == "warning"  # not the log-shipper sidecar
+    assert 'service "checkout"' in f.summary
+    assert container_patch(f.suggestions[0]) == {
+        "name": "checkout", "readinessProbe": {"tcpSocket": {"port": 8080}, "periodSeconds": 10}}
+
+
+@pytest.mark.parametrize("change", ["other-selector", "publish-not-ready", "no-selector"])
+def test_no_readiness_probe_needs_a_service_that_waits_for_readiness(tmp_path, change):
+    def edit(doc):
+        spec = items(doc, "Service")[0]["spec"]
+        if change == "other-selector":
+            spec["selector"] = {"app": "payments"}
+        elif change == "publish-not-ready":
+            spec["publishNotReadyAddresses"] = True
+        else:
+            del spec["selector"]
+    view = view_of(edited(tmp_path, "no-readiness-probe-behind-service.json", edit))
+    assert probes.analyze(pod_context(view, "checkout-5f6d8c7b9x-t7hkp", "probecheck")) == []
+
+
+def test_identical_liveness_and_readiness_is_advice():
+    found = findings_for("recommendations-7d9c5b8f6q-b6l4s", "liveness-same-as-readiness.json")
+    f = only(found, "LivenessEqualsReadiness")
+    assert f.severity == "info" and reasons(found) == ["LivenessEqualsReadiness"]
+    assert container_patch(f.suggestions[0]) == {
+        "name": "api", "livenessProbe": {"httpGet": None, "tcpSocket": {"port": "http"}}}
+
+
+def test_a_healthy_pod_with_start_up_probe_noise_has_no_finding():
+    assert findings_for("catalog-7b4d9f8c6d-w2n5j", "healthy-probes-start-up-noise.json") == []
+
+
+def test_readiness_that_fails_again_long_after_start_is_a_warning(tmp_path):
+    def flapping(doc):
+        ev = [e for e in items(doc, "Event") if "Readiness" in e.get("message", "")][0]
+        ev["count"], ev["lastTimestamp"] = 9, "2026-11-20T09:41:50Z"
+    view = view_of(edited(tmp_path, "healthy-probes-start-up-noise.json", flapping))
+    found = probes.analyze(pod_context(view, "catalog-7b4d9f8c6d-w2n5j", "probecheck"))
+    f = only(found, "ReadinessProbeFailed")
+    assert f.severity == "warning" and "drops out of the endpoints" in f.summary
+
+
+def test_probe_findings_carry_the_owner_and_object():
+    f = findings_for("storefront-6c9f7d8b54-2xq7p", "liveness-404-restarts-exit-143.json", plugin="why")[0]
+    assert f.plugin == "probecheck"
+    assert (f.owner.kind, f.owner.name) == ("Deployment", "storefront")
+    assert (f.object.kind, f.object.namespace, f.object.name) == ("Pod", "shop", "storefront-6c9f7d8b54-2xq7p")
+
+
+# ---- message parsing and configuration helpers -------------------------------------------------
+
+@pytest.mark.parametrize("body,handler,errored,expected", [
+    ("HTTP probe failed with statuscode: 404", "httpGet", False, ("HTTPStatus", 404)),
+    ("HTTP probe failed with statuscode: 503", "httpGet", False, ("HTTPStatus", 503)),
+    ('Get "http://10.244.0.163:3000/ready": dial tcp 10.244.0.163:3000: connect: connection refused',
+     "httpGet", False, ("ConnectionRefused", None)),
+    ('Get "http://10.1.2.3:8080/health": context deadline exceeded (Client.Timeout exceeded while '
+     'awaiting headers)', "httpGet", False, ("Timeout", None)),
+    ("Get http://10.244.0.7:8080/healthz: net/http: request canceled (Client.Timeout exceeded while "
+     "awaiting headers)", "httpGet", False, ("Timeout", None)),
+    ("dial tcp 10.244.1.5:6379: i/o timeout", "tcpSocket", False, ("Timeout", None)),
+    ("dial tcp 10.244.1.5:6379: connect: connection refused", "tcpSocket", False, ("ConnectionRefused", None)),
+    ("cat: can't open '/tmp/healthy': No such file or directory", "exec", False, ("ExecFailed", None)),
+    ("", "exec", False, ("ExecFailed", None)),
+    ('command "pg_isready -U app" timed out', "exec", False, ("Timeout", None)),
+    ('service unhealthy (responded with "NOT_SERVING")', "grpc", False, ("GRPCNotServing", None)),
+    ('Get "http://10.1.2.3:8080/": read tcp 10.1.0.1:51234->10.1.2.3:8080: read: connection reset by peer',
+     "httpGet", False, ("ConnectionReset", None)),
+    ('strconv.Atoi: parsing "http": invalid syntax', "httpGet", True, ("PortNotFound", None)),
+])
+def test_probe_failure_messages_are_classified(body, handler, errored, expected):
+    assert probes.classify(body, handler, errored) == expected
+
+
+def test_probe_defaults_and_budget_for_a_manifest_without_them():
+    p = Probe("liveness", {"httpGet": {"path": "/healthz", "port": 8080}, "initialDelaySeconds": 15})
+    assert (p.period, p.timeout, p.failure_threshold, p.success_threshold) == (10, 1, 3, 1)
+    assert p.budget == 45
+    assert p.describe() == ("liveness: http-get http://:8080/healthz delay=15s timeout=1s period=10s "
+                            "#success=1 #failure=3 (budget 45s = initialDelaySeconds 15 + failureThreshold 3 "
+                            "× periodSeconds 10)")
+    assert Probe("liveness", {"exec": {"command": ["cat", "/tmp/healthy"]}}).target() == "exec [cat /tmp/healthy]"
+
+
+def test_probe_ports_resolve_like_the_kubelet():
+    spec = {"ports": [{"name": "http", "containerPort": 3000, "protocol": "TCP"}]}
+    assert resolve_port(spec, "http") == (3000, "declared")
+    assert resolve_port(spec, 3000) == (3000, "declared")
+    assert resolve_port(spec, "3000") == (3000, "declared")  # an int written as a string
+    assert resolve_port(spec, 8080) == (8080, "undeclared")
+    assert resolve_port(spec, "metrics") == (None, "missing-name")
+    assert resolve_port({}, 8080) == (8080, "no-ports")
+
+
+# ---- --probe-now -------------------------------------------------------------------------------
+
+class ProxyBackend(FileBackend):
+    """Files for the objects, plus the API server's pod proxy, as the live backend offers it."""
+
+    offline = False
+
+    def __init__(self, loaded, answers):
+        super().__init__(loaded)
+        self.answers = answers
+        self.paths = []
+        self.timeout = 30.0
+        self.timeouts = []
+
+    def raw_get(self, path, accept="*/*"):
+        self.paths.append(path)
+        self.timeouts.append(self.timeout)
+        answer = self.answers(path)
+        return answer[0], answer[1]
+
+
+def status_body(code, reason, message):
+    return json.dumps({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                       "message": message, "reason": reason, "code": code})
+
+
+def live_view(files, answers, probe_now=True, scan=False):
+    backend = ProxyBackend(load([probe_fixture(f) for f in files]), answers)
+    view = ClusterView(backend, ViewOptions(namespace=None, scan=scan))
+    view.probe_now = probe_now
+    return view, backend
+
+
+def test_probe_now_gets_the_probe_path_through_the_pod_proxy_and_shows_the_answer():
+    view, backend = live_view(["liveness-404-restarts-exit-143.json"],
+                              lambda path: (404, "<html><body>Cannot GET /healthz</body></html>")
+                              if path.endswith("/healthz") else (200, "ok"))
+    found = probes.analyze(pod_context(view, "storefront-6c9f7d8b54-2xq7p", "probecheck"))
+    assert sorted(backend.paths) == [
+        "/api/v1/namespaces/shop/pods/storefront-6c9f7d8b54-2xq7p:8080/proxy/healthz",
+        "/api/v1/namespaces/shop/pods/storefront-6c9f7d8b54-2xq7p:8080/proxy/readyz"]
+    f = only(found, "LivenessProbeFailed")
+    line = [e for e in f.evidence if e.startswith("probe now:")]
+    assert len(line) == 1 and line[0].startswith("probe now: GET /healthz → 404 (port 8080, ")
+    assert "the kubelet's events say 404" in line[0]
+    assert f.details["probeNow"]["status"] == 404
+    # the healthy readiness probe is reported as a note, not a finding
+    assert any("readiness probe now: GET /readyz → 200" in n for n in view.notes)
+    # a short timeout for the proxy request, then the connection's own again
+    assert backend.timeouts == [5.0, 5.0] and backend.timeout == 30.0
+
+
+def test_probe_now_is_off_unless_asked():
+    view, backend = live_view(["liveness-404-restarts-exit-143.json"], lambda p: (200, ""), probe_now=False)
+    probes.analyze(pod_context(view, "storefront-6c9f7d8b54-2xq7p", "probecheck"))
+    assert backend.paths == [] and view.notes == []
+
+
+def test_probe_now_is_never_used_on_files():
+    view = view_of(probe_fixture("liveness-404-restarts-exit-143.json"))
+    view.probe_now = True
+    found = probes.analyze(pod_context(view, "storefront-6c9f7d8b54-2xq7p", "probecheck"))
+    assert not any(e.startswith("probe now:") for f in found for e in f.evidence)
+    assert view.notes == ["--probe-now needs a live cluster: ignored when reading files (-f)"]
+
+
+def test_probe_now_forbidden_says_so_once_and_stops():
+    forbidden = status_body(403, "Forbidden", 'pods "x" is forbidden: User "jane" cannot get resource '
+                                              '"pods/proxy" in API group "" in the namespace "shop"')
+    view, backend = live_view(["liveness-404-restarts-exit-143.json", "readiness-refused-wrong-port.json"],
+                              lambda path: (403, forbidden))
+    for pod in ("storefront-6c9f7d8b54-2xq7p", "orders-api-7f9c6d5b8d-k4wzt"):
+        probes.analyze(pod_context(view, pod, "probecheck"))
+    assert len(backend.paths) == 1
+    assert len(view.notes) == 1 and "forbids the pod proxy" in view.notes[0] and "pods/proxy" in view.notes[0]
+
+
+def test_probe_now_reports_a_refused_port_as_the_api_server_says_it():
+    refused = status_body(503, "ServiceUnavailable", "error trying to reach service: dial tcp "
+                                                     "10.244.1.17:8080: connect: connection refused")
+    view, backend = live_view(["readiness-refused-wrong-port.json"], lambda path: (503, refused))
+    found = probes.analyze(pod_context(view, "orders-api-7f9c6d5b8d-k4wzt", "probecheck"))
+    assert backend.paths == ["/api/v1/namespaces/shop/pods/orders-api-7f9c6d5b8d-k4wzt:8080/proxy/ready"]
+    f = only(found, "ReadinessProbeFailed")
+    line = [e for e in f.evidence if e.startswith("probe now:")][0]
+    assert line.startswith("probe now: GET /ready → connection refused (port 8080")
+    assert "the kubelet's events say ConnectionRefused" in line
+
+
+def test_probe_now_asks_an_endpoint_shared_by_two_probes_once():
+    view, backend = live_view(["liveness-same-as-readiness.json"], lambda path: (200, "ok"))
+    probes.analyze(pod_context(view, "recommendations-7d9c5b8f6q-b6l4s", "probecheck"))
+    assert backend.paths == ["/api/v1/namespaces/shop/pods/recommendations-7d9c5b8f6q-b6l4s:8080/proxy/health"]
+
+
+def test_probe_now_uses_the_https_form_for_https_probes(tmp_path):
+    def https(doc):
+        items(doc, "Pod")[0]["spec"]["containers"][0]["livenessProbe"]["httpGet"]["scheme"] = "HTTPS"
+    path = edited(tmp_path, "liveness-404-restarts-exit-143.json", https)
+    backend = ProxyBackend(load([path]), lambda p: (200, "ok"))
+    view = ClusterView(backend, ViewOptions(namespace=None))
+    view.probe_now = True
+    probes.analyze(pod_context(view, "storefront-6c9f7d8b54-2xq7p", "probecheck"))
+    assert "/api/v1/namespaces/shop/pods/https:storefront-6c9f7d8b54-2xq7p:8080/proxy/healthz" in backend.paths
+
+
+def test_probe_now_gives_the_cause_when_the_events_are_gone():
+    view, backend = live_view(["status-only-liveness-kill-after-hours.json"],
+                              lambda path: (404, "404 page not found") if path.endswith("/healthz")
+                              else (200, "ok"))
+    found = probes.analyze(pod_context(view, "report-api-84d7c9b6f5-q9z8x", "probecheck"))
+    f = only(found, "LivenessProbeFailed")
+    assert f.cause == "HTTPStatus" and f.details["statusCode"] == 404
+    assert any(e.startswith("probe now: GET /healthz → 404") for e in f.evidence)
+
+
+@pytest.mark.parametrize("ready,expected", [(False, MAX_REQUESTS), (True, SCAN_HEALTHY_CHECKS)])
+def test_probe_now_is_bounded_in_scans(tmp_path, ready, expected):
+    """30 pods with two HTTP probes each: at most 20 proxy GETs, and only 5 for pods that look fine."""
+    with open(probe_fixture("liveness-404-restarts-exit-143.json")) as fh:
+        doc = json.load(fh)
+    pod = items(doc, "Pod")[0]
+    pod["status"]["containerStatuses"][0]["ready"] = ready
+    pods = []
+    for i in range(30):
+        p = json.loads(json.dumps(pod))
+        p["metadata"]["name"] = f"storefront-6c9f7d8b54-x{i:04d}"
+        p["metadata"]["uid"] = f"00000000-0000-4000-8000-{i:012d}"
+        pods.append(p)
+    path = tmp_path / "many.json"
+    path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": pods}))
+    backend = ProxyBackend(load([str(path)]), lambda p: (200, "ok"))
+    view = ClusterView(backend, ViewOptions(namespace=None, scan=True))
+    view.probe_now = True
+    for p in pods:
+        probes.analyze(pod_context(view, p["metadata"]["name"], "probecheck"))
+    assert len(backend.paths) == expected
+    assert any("at most 20 probes per run" in n for n in view.notes) == (not ready)
