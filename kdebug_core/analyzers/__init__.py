@@ -4,8 +4,9 @@ Each module owns one failure class and exposes `analyze(ctx) -> list[Finding]`. 
 adding a module and a line here.
 """
 
-from . import (cannot_run, config_refs, crashloop, evicted, image_pull, init_containers, oom_killed,
-               probes, unschedulable, volume_mount)
+from . import (cannot_run, config_refs, crashloop, evicted, image_pull, init_containers, not_ready,
+               oom_killed, probes, unschedulable, volume_mount)
+from . import memory_pressure, memory_usage, node_oom, not_oom  # noqa: E402  (oomcheck)
 
 # Pod analyzers per plugin, in the order an operator checks things. `why` runs everything that
 # explains a pod, including the classes the other plugins own, and merges their findings.
@@ -19,11 +20,17 @@ POD_ANALYZERS = {
         volume_mount.analyze,
         cannot_run.analyze,
         oom_killed.analyze,
+        node_oom.analyze,
         probes.analyze,
         crashloop.analyze,
+        not_ready.analyze,
     ],
     "oomcheck": [
         oom_killed.analyze,
+        node_oom.analyze,
+        memory_pressure.analyze,
+        memory_usage.analyze,
+        not_oom.analyze,
     ],
     "probecheck": [
         probes.analyze,
@@ -36,18 +43,21 @@ POD_ANALYZERS = {
 from . import service_netpol, service_ports, service_readiness, service_selector  # noqa: E402
 SERVICE_ANALYZERS = {"endpoints-check": [
     service_selector.analyze, service_readiness.analyze, service_ports.analyze, service_netpol.analyze]}
-SCOPE_ANALYZERS = {"oomcheck": [], "why": []}
+SCOPE_ANALYZERS = {"oomcheck": [node_oom.analyze_scope, memory_usage.analyze_scope], "why": []}
 
 # When a container has the finding on the right, the one on the left only repeats its symptom:
 # a container that is OOM-killed or cannot start also crash-loops, but the cause is the other one.
 SUPERSEDED_BY = {
     "CrashLoopBackOff": {"OOMKilled", "ContainerCannotRun", "LivenessProbeFailed",
-                         "LivenessKillsSlowStart", "StartupProbeFailed"},
+                         "LivenessKillsSlowStart", "StartupProbeFailed", "SystemOOM"},
     # The runbook's CreateContainerError for a missing ConfigMap is the config analyzer's case.
     "ContainerCannotRun": {"ConfigMapNotFound", "SecretNotFound", "ConfigMapKeyNotFound",
                            "SecretKeyNotFound", "VolumeMountFailed"},
     "ContainerExitedSIGKILL": {"OOMKilled", "LivenessProbeFailed", "LivenessKillsSlowStart",
-                               "StartupProbeFailed", "Evicted"},
+                               "StartupProbeFailed", "Evicted", "SystemOOM"},
+    # node_oom ties a kill to a container only when it died at that moment: the node's OOM killer
+    # (the kubelet records SystemOOM only for the root cgroup), not the container's own limit.
+    "OOMKilled": {"SystemOOM"},
 }
 
 
