@@ -222,7 +222,8 @@ class ClusterView:
 
         def about(ev: dict) -> bool:
             io = ev.get("involvedObject") or {}
-            if uid and io.get("uid"):
+            # The kubelet's events about its Node carry the node's *name* as the uid.
+            if uid and io.get("uid") and io.get("uid") != io.get("name"):
                 return io.get("uid") == uid
             return io.get("name") == name and io.get("kind") == kind and (io.get("namespace") or "") == ns
 
