@@ -667,10 +667,10 @@ class _ContainerProbes:
             return None
         if nr is None and run is None:
             return None
-        restarts = kills or c.restarts
+        n = kills or c.restarts
         summary = (f"the liveness probe kills container {c.name} before it has finished starting: "
-                   f"restarted {restarts} time{'s' if restarts != 1 else ''} without ever becoming "
-                   f"ready, each time once its {live.budget}s liveness budget ran out")
+                   f"{'killed' if kills else 'restarted'} {n} time{'s' if n != 1 else ''} without ever "
+                   f"becoming ready, each time once its {live.budget}s liveness budget ran out")
         evidence = self._failure_evidence("liveness")
         rf = self.fails.get("readiness")
         if rf is not None:
