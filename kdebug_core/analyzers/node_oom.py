@@ -1,0 +1,428 @@
+"""SystemOOM: the node ran out of memory and the kernel's OOM killer killed a process on it.
+
+Read from events about the Node (recorded in namespace `default`, involvedObject kind Node):
+
+* the kubelet's `SystemOOM` (Warning, pkg/kubelet/oom/oom_watcher_linux.go), recorded only when the
+  OOM hit the root memory cgroup — the node as a whole, not a container's limit:
+  `System OOM encountered, victim process: python, pid: 12345`; older kubelets, or a kernel line
+  without the victim, say only `System OOM encountered`.
+* node-problem-detector's kernel monitor, `OOMKilling` (source `kernel-monitor`), the kernel line
+  itself: `Out of memory: Killed process 12345 (python) total-vm:2052148kB, anon-rss:1580004kB,
+  file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:3412kB oom_score_adj:1000`. Kernels before 5.x wrote
+  `Out of memory: Kill process 12345 (python) score 1000 or sacrifice child` and a separate
+  `Killed process 12345 (python) total-vm:..., anon-rss:..., file-rss:...` line, which the default
+  NPD rule reports alone, without saying whether the node or a cgroup ran out.
+  `Memory cgroup out of memory: Killed process ...` is a container hitting its own limit: that is
+  OOMKilled (oom_killed.py), not a node OOM, and is left out here.
+
+The event names a process (the kernel's 15-character `comm`) and a pid, not a pod. A kill is tied to
+a container of a pod on that node when the container was killed (exit 137 or OOMKilled) within two
+minutes of the event and the victim's name matches its command, arguments or image (or the event
+names no victim); such a finding is an error and explains the container's SIGKILL or restarts. A
+name match without a restart at that time is a warning (a child process, or another container's
+process with the same name). Kills tied to no pod in scope are reported on the Node itself
+(oomcheck only), with the containers on it that have no memory limit.
+"""
+
+import re
+import shlex
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Dict, Iterable, List, Optional, Set, Tuple
+
+from ..findings import Finding, ObjectRef
+from ..quantity import format_bytes, memory_bytes, round_up_memory
+from ..sanitize import clean
+from ..timeutil import age, parse_time
+from ..view import ClusterView, event_time, meta
+from .base import Container, PodContext
+
+WINDOW = timedelta(seconds=120)   # a container killed this close to the event was the victim
+COMM_LEN = 15                     # the kernel keeps 15 characters of a process name
+
+_SYSTEM_OOM = re.compile(r"System OOM encountered(?:, victim process: (?P<name>.*?), pid: (?P<pid>\d+))?")
+_KILLED = re.compile(r"Killed process (?P<pid>\d+) \((?P<name>.*?)\)(?: total-vm:(?P<vm>\d+)kB)?"
+                     r"(?:, anon-rss:(?P<anon>\d+)kB)?")
+_KILL_OLD = re.compile(r"Kill process (?P<pid>\d+) \((?P<name>.*?)\) score \d+ or sacrifice child")
+_CGROUP = re.compile(r"Memory cgroup out of memory", re.I)
+_GLOBAL = re.compile(r"(?<!cgroup )Out of memory", re.I)
+
+
+@dataclass
+class Kill:
+    """One OOM kill on a node, merged from the kubelet's and node-problem-detector's events."""
+    node: str
+    name: Optional[str]
+    pid: Optional[int]
+    scope: str                      # "node", "cgroup" or "unknown" (a bare `Killed process` line)
+    first: Optional[datetime]
+    last: Optional[datetime]
+    anon_rss: Optional[int] = None  # bytes of anonymous memory the victim held
+    events: List[dict] = field(default_factory=list)
+
+    @property
+    def victim(self) -> str:
+        if self.name and self.pid:
+            return f'process "{clean(self.name)}" (pid {self.pid})'
+        if self.name:
+            return f'process "{clean(self.name)}"'
+        return "a process"
+
+    def near(self, when: Optional[datetime]) -> bool:
+        if when is None or self.last is None:
+            return False
+        return (self.first or self.last) - WINDOW <= when <= self.last + WINDOW
+
+
+# ---- reading the node's events -------------------------------------------------------------------
+
+def node_events(view: ClusterView, node: str) -> List[dict]:
+    """Events about a Node, oldest first. Node events live in namespace `default`."""
+    if view.options.scan or view.offline:
+        pool = [e for e in view.list("Event", "default")
+                if (e.get("involvedObject") or {}).get("kind") == "Node"
+                and (e.get("involvedObject") or {}).get("name") == node]
+        return sorted(pool, key=lambda e: event_time(e) or view.now)
+    # One pod: the server filters by involvedObject (the view's field-selected event read).
+    return view.events_for({"metadata": {"name": node}}, "Node")
+
+
+def _parse(ev: dict, node: str) -> Optional[Kill]:
+    reason, message = ev.get("reason"), ev.get("message") or ""
+    when = event_time(ev)
+    first = _time(ev.get("firstTimestamp")) or when
+    if reason == "SystemOOM":
+        m = _SYSTEM_OOM.search(message)
+        name = m.group("name") if m and m.group("name") else None
+        pid = int(m.group("pid")) if m and m.group("pid") else None
+        return Kill(node, name, pid, "node", first, when, events=[ev])
+    if reason == "OOMKilling":
+        m = _KILLED.search(message) or _KILL_OLD.search(message)
+        if not m:
+            return None
+        scope = "cgroup" if _CGROUP.search(message) else "node" if _GLOBAL.search(message) else "unknown"
+        anon = m.groupdict().get("anon")
+        return Kill(node, m.group("name"), int(m.group("pid")), scope, first, when,
+                    anon_rss=int(anon) * 1024 if anon else None, events=[ev])
+    return None
+
+
+def _time(value) -> Optional[datetime]:
+    return parse_time(value) if value else None
+
+
+def node_kills(view: ClusterView, node: str) -> List[Kill]:
+    """Node-level OOM kills on a node (container-limit kills left out), oldest first."""
+    kills: List[Kill] = []
+    for ev in node_events(view, node):
+        k = _parse(ev, node)
+        if k is None:
+            continue
+        same = next((o for o in kills if _same_kill(o, k)), None)
+        if same is None:
+            kills.append(k)
+            continue
+        same.events.append(ev)
+        same.scope = "node" if "node" in (same.scope, k.scope) else \
+            "cgroup" if "cgroup" in (same.scope, k.scope) else same.scope
+        same.name = same.name or k.name
+        same.anon_rss = same.anon_rss or k.anon_rss
+        same.first = min(t for t in (same.first, k.first) if t) if (same.first or k.first) else None
+        same.last = max(t for t in (same.last, k.last) if t) if (same.last or k.last) else None
+    return [k for k in kills if k.scope != "cgroup"]
+
+
+def _same_kill(a: Kill, b: Kill) -> bool:
+    """The kubelet and node-problem-detector report one kill: same pid, or same name at that time."""
+    if a.pid and b.pid:
+        return a.pid == b.pid
+    if a.name and b.name and a.name[:COMM_LEN] != b.name[:COMM_LEN]:
+        return False
+    return a.last is not None and b.near(a.last)
+
+
+def nodes_with_system_oom(view: ClusterView, nodes: Iterable[str]) -> Dict[str, str]:
+    """{node: one evidence line} for the nodes that had a node-level OOM kill."""
+    out = {}
+    for node in sorted(nodes):
+        kills = node_kills(view, node)
+        if kills:
+            last = kills[-1]
+            when = age(last.last, view.now) if last.last else None
+            out[node] = (f"node {clean(node)} had {len(kills)} node-level OOM kill"
+                         f"{'' if len(kills) == 1 else 's'} (SystemOOM), the last "
+                         + (f"{when} ago" if when else "recently") + f", of {last.victim}")
+    return out
+
+
+# ---- tying a kill to a container -----------------------------------------------------------------
+
+def process_names(c: Container) -> Set[str]:
+    """Names the container's processes may have: command and argument words, the image's name."""
+    names = {c.name}
+    words: List[str] = []
+    for part in (c.spec.get("command") or []) + (c.spec.get("args") or []):
+        words.extend(str(part).split())
+    for w in words[:8]:
+        if w.startswith("-") or "=" in w:
+            continue
+        names.add(w.rstrip(";&|").rsplit("/", 1)[-1])
+    image = (c.spec.get("image") or "").split("@")[0]
+    repo = image.rsplit("/", 1)[-1].split(":")[0]
+    if repo:
+        names.add(repo)
+    return {n for n in names if n}
+
+
+def name_matches(victim: str, names: Set[str]) -> bool:
+    v = victim[:COMM_LEN]
+    for n in names:
+        n = n[:COMM_LEN]
+        if v == n:
+            return True
+        if min(len(v), len(n)) >= 4 and (v.startswith(n) or n.startswith(v)):
+            return True  # python3 / python, java / java-agent
+    return False
+
+
+def _kill_terms(c: Container) -> List[dict]:
+    """Terminations that a kill could have caused: SIGKILL (137) or recorded as OOMKilled."""
+    out = []
+    for term in (c.terminated, c.last_terminated):
+        if term and (term.get("reason") == "OOMKilled" or str(term.get("exitCode")) == "137"):
+            out.append(term)
+    return out
+
+
+@dataclass
+class Tie:
+    kill: Kill
+    how: str                  # "time+name", "time" (the event names no victim), "name"
+    term: Optional[dict]      # the container's termination at the time of the kill
+
+
+def ties(c: Container, kills: List[Kill]) -> List[Tie]:
+    names = process_names(c)
+    out = []
+    for k in kills:
+        term = next((t for t in _kill_terms(c) if k.near(_time(t.get("finishedAt")))), None)
+        named = bool(k.name) and name_matches(k.name, names)
+        if term is not None and (named or not k.name):
+            if (k.scope == "unknown" or not k.name) and term.get("reason") == "OOMKilled" and \
+                    memory_bytes(((c.spec.get("resources") or {}).get("limits") or {}).get("memory")):
+                # Without the node's word on the victim (a bare kernel line, or a SystemOOM naming no
+                # process), an OOMKilled container with a limit was killed at its own limit.
+                continue
+            out.append(Tie(k, "time+name" if named else "time", term))
+        elif named and term is None:
+            out.append(Tie(k, "name", None))
+    return out
+
+
+# ---- the pod's finding ---------------------------------------------------------------------------
+
+def analyze(ctx: PodContext) -> List[Finding]:
+    node = ctx.spec.get("nodeName")
+    if not node:
+        return []
+    kills = node_kills(ctx.view, node)
+    if not kills:
+        return []
+    found = []
+    for c in ctx.containers():
+        tied = [t for t in ties(c, kills) if t.term is not None]
+        if tied:
+            found.append(_pod_finding(ctx, c, node, tied))
+    return found
+
+
+def _pod_finding(ctx: PodContext, c: Container, node: str, tied: List[Tie]) -> Finding:
+    from .memory_usage import container_usage, memory_resources, quantity_text
+
+    main = tied[-1]
+    k = main.kill
+    who = f"{'init container' if c.init and not c.sidecar else 'container'} {c.name}"
+    summary = (f'node "{clean(node)}" ran out of memory and the kernel\'s OOM killer killed '
+               f"{k.victim} in {who}: a node-level OOM kill, not the container's own limit")
+    evidence = [f"node {clean(node)}: {ctx.describe_event(e)}" for e in k.events]
+    if len(tied) > 1:
+        evidence.append(f"{len(tied)} node-level OOM kills on node {clean(node)} match {who}")
+    if k.anon_rss:
+        evidence.append(f"the victim held {format_bytes(k.anon_rss)} of memory (anon-rss) when it was killed")
+    if main.term is not None:  # always, for a tie the pod analyzer reports
+        t = main.term
+        when = _time(t.get("finishedAt"))
+        gap = abs(((k.last or when) - when).total_seconds()) if when and k.last else None
+        evidence.append(f"{who} terminated: {clean(t.get('reason') or '?')}, exit code {t.get('exitCode')}"
+                        + (f", at {when.strftime('%H:%M:%S')}" if when else "")
+                        + (f", {int(gap)}s from the node's OOM event" if gap is not None else ""))
+        if main.how == "time" and not k.name:
+            evidence.append("the event names no victim process: tied by the time of the kill")
+        if t.get("reason") == "OOMKilled":
+            evidence.append("the runtime recorded OOMKilled, but the kill came from the node running out "
+                            "of memory (a SystemOOM at the same moment), not from the container's limit")
+        else:
+            evidence.append("exit 137 with reason Error: the node's OOM killer sends SIGKILL; the "
+                            "container's own cgroup did not run out, so it is not recorded as OOMKilled")
+    limit_raw, request_raw = memory_resources(c)
+    limit, request = memory_bytes(limit_raw), memory_bytes(request_raw)
+    if not limit:
+        qos = ctx.status.get("qosClass")
+        evidence.append(f"{who} has no memory limit (request {quantity_text(request_raw)}"
+                        + (f", QoS class {clean(qos)}" if qos else "")
+                        + "): a container without a limit is among the node OOM killer's first victims")
+    else:
+        evidence.append(f"memory limit {quantity_text(limit_raw)}, request {quantity_text(request_raw)}: "
+                        f"the node ran out before the container reached its limit, so the node's memory is "
+                        f"overcommitted (pods use more than they request)")
+    evidence += node_condition_lines(ctx.view, node)
+
+    usage = container_usage(ctx.view, ctx.pod, c.name)
+    peak = max([x for x in (usage, k.anon_rss) if x] or [0]) or None
+    suggestions = _fix(ctx, c, limit_raw, limit, request, peak)
+    suggestions += [f"kubectl describe node {shlex.quote(node)}",
+                    f"kubectl get pods -A --field-selector spec.nodeName={shlex.quote(node)}",
+                    "kubectl top pods -A --sort-by=memory"]
+    details = {"node": node, "victimProcess": k.name, "victimPid": k.pid, "anonRssBytes": k.anon_rss,
+               "tiedBy": main.how, "kills": len(tied), "restartCount": c.restarts,
+               "limit": limit_raw, "limitBytes": limit, "request": request_raw, "requestBytes": request,
+               "eventTime": k.last.isoformat() if k.last else None}
+    if main.term is not None:
+        details["finishedAt"] = main.term.get("finishedAt")
+        details["lastKillAgo"] = age(main.term.get("finishedAt"), ctx.view.now)
+    elif k.last:
+        details["lastKillAgo"] = age(k.last, ctx.view.now)
+    if usage is not None:
+        details["usageBytes"] = usage
+    fix = next((s for s in suggestions if "--limits=memory=" in s or "limits.memory:" in s), None)
+    if fix:
+        m = re.search(r"(?:--limits=memory=|limits\.memory: )(\S+)", fix)
+        r = re.search(r"(?:--requests=memory=|requests\.memory: )([^\s,]+)", fix)
+        if m and m.group(1) != "LIMIT":
+            details["suggestedLimit"] = m.group(1)
+        if r and r.group(1) != "REQUEST":
+            details["suggestedRequest"] = r.group(1)
+    return ctx.finding("SystemOOM", summary, container=c.name, evidence=evidence,
+                       suggestions=suggestions, details=details)
+
+
+def _fix(ctx: PodContext, c: Container, limit_raw, limit, request, peak) -> List[str]:
+    """A limit for a limit-less container; for one with a limit, a request that matches its use."""
+    from .memory_usage import resource_commands, suggest_from_usage
+
+    if not limit:
+        if peak:
+            new_limit, new_request = suggest_from_usage(peak, None, request)
+        elif request:
+            new_limit, new_request = round_up_memory(2 * request), _manifest(request)
+        else:
+            new_limit, new_request = "LIMIT", "REQUEST"
+        return resource_commands(ctx, c.name, new_limit, new_request)
+    if peak and (not request or request < peak):
+        want = min(memory_bytes(round_up_memory(peak)), limit)
+        return resource_commands(ctx, c.name, clean(limit_raw), _manifest(want))
+    if not peak and (not request or request < limit):
+        # Use unknown: a request equal to the limit reserves what the container may use, so the
+        # scheduler cannot overcommit the node with it.
+        return resource_commands(ctx, c.name, clean(limit_raw), clean(limit_raw))
+    return []
+
+
+def _manifest(n: int) -> str:
+    from .oom_killed import mem_string
+    return mem_string(n)
+
+
+def node_condition_lines(view: ClusterView, node: str) -> List[str]:
+    """`node x: MemoryPressure is True (since 4m ago, kubelet has insufficient memory available)`."""
+    obj = view.get("Node", None, node)
+    if obj is None:
+        return []
+    lines = []
+    status = obj.get("status") or {}
+    for cond in status.get("conditions") or []:
+        if cond.get("type") != "MemoryPressure":
+            continue
+        since = age(cond.get("lastTransitionTime"), view.now)
+        lines.append(f"node {clean(node)}: MemoryPressure is {clean(cond.get('status'))}"
+                     + (f" (since {since} ago" if since else " (")
+                     + (f", {clean(cond.get('message'))})" if cond.get("message") else ")"))
+    alloc = (status.get("allocatable") or {}).get("memory")
+    cap = (status.get("capacity") or {}).get("memory")
+    if alloc:
+        lines.append(f"node {clean(node)}: allocatable memory {format_bytes(memory_bytes(alloc))}"
+                     + (f" of {format_bytes(memory_bytes(cap))} capacity" if cap else ""))
+    return lines
+
+
+# ---- kills tied to no pod in scope: a finding on the Node (oomcheck) ----------------------------
+
+def analyze_scope(view: ClusterView, pods: List[dict], plugin: str) -> List[Finding]:
+    by_node: Dict[str, List[dict]] = {}
+    for p in pods:
+        node = (p.get("spec") or {}).get("nodeName")
+        if node:
+            by_node.setdefault(node, []).append(p)
+    found = []
+    for node, on_node in sorted(by_node.items()):
+        kills = node_kills(view, node)
+        if not kills:
+            continue
+        tied_ids = set()
+        named: Dict[int, List[str]] = {}
+        unlimited: List[Tuple[str, str, str]] = []
+        for p in on_node:
+            ctx = PodContext(view=view, pod=p, plugin=plugin, owner=view.top_owner(p))
+            for c in ctx.containers():
+                for t in ties(c, kills):
+                    if t.term is not None:
+                        tied_ids.add(id(t.kill))
+                    else:
+                        named.setdefault(id(t.kill), []).append(f"{ctx.namespace}/{ctx.name} ({c.name})")
+                if (not c.init or c.sidecar) and (p.get("status") or {}).get("phase") not in \
+                        ("Succeeded", "Failed") and \
+                        not memory_bytes(((c.spec.get("resources") or {}).get("limits") or {}).get("memory")):
+                    unlimited.append((ctx.namespace, ctx.name, c.name))
+        untied = [k for k in kills if id(k) not in tied_ids]
+        if untied:
+            found.append(_node_finding(view, node, untied, unlimited, named))
+    return found
+
+
+def _node_finding(view: ClusterView, node: str, kills: List[Kill],
+                  unlimited: List[Tuple[str, str, str]], named: Dict[int, List[str]]) -> Finding:
+    last = kills[-1]
+    victims = ", ".join(dict.fromkeys(k.victim for k in kills[-3:]))
+    summary = (f'node "{clean(node)}" ran out of memory and the kernel\'s OOM killer killed {victims}'
+               + (f" ({len(kills)} kills)" if len(kills) > 1 else ""))
+    evidence = []
+    for k in kills[-3:]:
+        evidence += [f"node {clean(node)}: {_describe(view, e)}" for e in k.events]
+        if k.anon_rss:
+            evidence.append(f"{k.victim} held {format_bytes(k.anon_rss)} of memory (anon-rss) when killed")
+        if named.get(id(k)):
+            evidence.append(f"{k.victim} has the name of a process of "
+                            f"{', '.join(clean(x) for x in named[id(k)][:4])}, which did not restart at "
+                            f"that moment: a child process of it, or a process elsewhere with that name")
+    if not any(named.get(id(k)) for k in kills):
+        evidence.append("no container in scope was killed at that moment or runs a process of that name: "
+                        "the victim is a system process or belongs to a pod outside the scanned scope")
+    evidence += node_condition_lines(view, node)
+    if unlimited:
+        shown = ", ".join(f"{clean(ns)}/{clean(pod)} ({clean(c)})" for ns, pod, c in unlimited[:6])
+        more = f" and {len(unlimited) - 6} more" if len(unlimited) > 6 else ""
+        evidence.append(f"containers without a memory limit on this node: {shown}{more}")
+    suggestions = [f"kubectl describe node {shlex.quote(node)}",
+                   f"kubectl get pods -A --field-selector spec.nodeName={shlex.quote(node)}",
+                   "kubectl top pods -A --sort-by=memory",
+                   f"kubectl oomcheck node/{shlex.quote(node)}"]
+    details = {"node": node, "kills": len(kills), "victimProcess": last.name, "victimPid": last.pid,
+               "anonRssBytes": last.anon_rss, "eventTime": last.last.isoformat() if last.last else None,
+               "lastKillAgo": age(last.last, view.now) if last.last else None,
+               "containersWithoutLimit": [f"{ns}/{pod}/{c}" for ns, pod, c in unlimited]}
+    return Finding(plugin="oomcheck", reason="SystemOOM", object=ObjectRef("Node", None, node),
+                   summary=summary, evidence=evidence, suggestions=suggestions, details=details)
+
+
+def _describe(view: ClusterView, ev: dict) -> str:
+    return PodContext(view=view, pod={}, plugin="oomcheck").describe_event(ev)
