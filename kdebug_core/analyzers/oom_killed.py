@@ -20,7 +20,7 @@ from typing import List, Optional, Tuple
 from ..findings import Finding
 from ..quantity import GI, MI, format_bytes, memory_bytes, round_up_memory
 from ..sanitize import clean
-from ..timeutil import human_duration, parse_time, seconds_between
+from ..timeutil import age, human_duration, parse_time, seconds_between
 from .base import Container, PodContext
 from .crashloop import waiting_line
 from .exits import error_lines, exit_code_meaning, log_tail
@@ -54,12 +54,14 @@ def oom_termination(c: Container) -> Optional[Tuple[dict, bool]]:
 # ---- the suggested limit ------------------------------------------------------------------------
 
 def observed_bytes(ctx: PodContext, c: Container) -> Optional[int]:
-    """Peak memory use of the container, when a source knows it.
+    """Memory use of the container, when a source knows it: the metrics API's working set.
 
-    Hook for a usage source (the metrics API's PodMetrics, a monitoring system). The view has no
-    such reading today, offline or live, so the suggestion is the doubled limit.
+    PodMetrics (memory_usage.container_usage) hold the current reading, not the peak before the
+    kill, so it only ever raises the suggestion above the doubled limit. Without the metrics API
+    (or offline without PodMetrics) this is None and the suggestion is the doubled limit.
     """
-    return None
+    from .memory_usage import container_usage
+    return container_usage(ctx.view, ctx.pod, c.name)
 
 
 def mem_string(n: int) -> str:
@@ -127,7 +129,8 @@ def _finding(ctx: PodContext, c: Container, term: dict, current: bool) -> Findin
     ran = seconds_between(term.get("startedAt"), term.get("finishedAt"))
     limit_raw, request_raw = _resources(c)
     limit, request = memory_bytes(limit_raw), memory_bytes(request_raw)
-    proposal = suggest(limit, request, observed_bytes(ctx, c))
+    observed = observed_bytes(ctx, c)
+    proposal = suggest(limit, request, observed)
 
     line = f"{'terminated' if current else 'last terminated'}: OOMKilled, exit code {code}"
     if _clock(term.get("finishedAt")):
@@ -152,6 +155,9 @@ def _finding(ctx: PodContext, c: Container, term: dict, current: bool) -> Findin
         evidence.append(f"{who} has no memory limit: the kernel killed it because the pod's cgroup or "
                         f"the node ran out of memory, not at a limit of its own"
                         + (f" (request {_quantity(request_raw)})" if request_raw else ""))
+    if observed is not None:
+        evidence.append(f"metrics API: {who} uses {format_bytes(observed)} now (the working set since "
+                        f"its restart, not the peak before the kill)")
     evidence += _log_lines(ctx, c, current)
     evidence.append(ADVICE)
 
@@ -174,7 +180,9 @@ def _finding(ctx: PodContext, c: Container, term: dict, current: bool) -> Findin
     details = {"exitCode": code, "restartCount": c.restarts, "state": "state" if current else "lastState",
                "finishedAt": term.get("finishedAt"), "ranSeconds": ran,
                "limit": limit_raw, "limitBytes": limit, "request": request_raw,
-               "requestBytes": request}
+               "requestBytes": request, "lastKillAgo": age(term.get("finishedAt"), ctx.view.now)}
+    if observed is not None:
+        details["usageBytes"] = observed
     if proposal:
         details.update({"suggestedLimit": proposal[1], "suggestedLimitBytes": proposal[0],
                         "suggestedRequest": proposal[3], "suggestedRequestBytes": proposal[2]})
