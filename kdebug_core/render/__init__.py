@@ -13,5 +13,8 @@ def render(report: Report, output: str, color: bool, plugin: str) -> str:
     if output == "name":
         from .structured import render_name
         return render_name(report)
+    if plugin == "oomcheck" and output == "text":
+        from .table import render as render_table
+        return render_table(report, color=color, plugin=plugin)
     from .text import render as render_text
     return render_text(report, color=color, wide=output == "wide", plugin=plugin)
