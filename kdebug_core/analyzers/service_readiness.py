@@ -45,6 +45,10 @@ def analyze(view, service: dict, plugin: str) -> List[Finding]:
     total = ready + len(not_ready)
     evidence = [_source_line(ctx, ready, total)]
     shown = list(not_ready.items())
+    if sum(1 for _, (pod, _e) in shown if pod is not None) > 1:
+        # Several pods to explain: one list of the namespace's events instead of one
+        # field-selected list per pod (a scan has listed them already).
+        ctx.view.list("Event", ctx.namespace)
     for key, (pod, endpoint) in shown[:MAX_PODS_SHOWN]:
         evidence.append(_pod_line(ctx, key, pod, endpoint))
     if len(shown) > MAX_PODS_SHOWN:
