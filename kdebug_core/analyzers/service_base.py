@@ -18,7 +18,6 @@ from typing import Dict, List, Optional, Tuple
 from ..catalogue import REASONS
 from ..findings import Finding, ObjectRef
 from ..labels import matches, requirements_from_map
-from ..sanitize import clean
 from ..view import ClusterView, meta
 from .base import KUBECTL_NAME, PodContext
 
@@ -248,16 +247,6 @@ class ServiceContext:
         # Offline: only when the files hold endpoints of other Services (the kinds were dumped).
         return bool(view.list("EndpointSlice", None) or view.list("Endpoints", None))
 
-    def endpoint_for(self, pod: dict) -> Optional[Endpoint]:
-        name = meta(pod).get("name")
-        status = pod.get("status") or {}
-        ips = {status.get("podIP")} | {i.get("ip") for i in status.get("podIPs") or []}
-        ips.discard(None)
-        for e in self.endpoints().items:
-            if (e.pod and e.pod == name) or (not e.pod and e.address in ips):
-                return e
-        return None
-
     # ---- findings -----------------------------------------------------------------------------
     def finding(self, reason: str, summary: str, evidence: Optional[List[str]] = None,
                 suggestions: Optional[List[str]] = None, owner: Optional[ObjectRef] = None,
@@ -292,10 +281,6 @@ def template_patch(ref: ObjectRef, namespace: str, template_patch_body: dict) ->
 def labels_text(labels: Optional[Dict[str, str]], skip=("pod-template-hash",)) -> str:
     items = [(k, v) for k, v in (labels or {}).items() if k not in skip]
     return ",".join(f"{k}={v}" for k, v in items) if items else "(no labels)"
-
-
-def pod_line_name(pod: dict) -> str:
-    return clean(meta(pod).get("name", ""))
 
 
 def _from_slices(slices: List[dict]) -> List[Endpoint]:
