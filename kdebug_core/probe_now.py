@@ -37,11 +37,14 @@ class Outcome:
     detail: str = ""                 # what the API server said when the app did not answer
     elapsed: Optional[float] = None  # seconds
     slow: bool = False               # answered, but later than the probe's timeoutSeconds
+    skipped: str = ""                # why no request was sent
 
     def ok(self) -> bool:
         return self.cause is None and self.status is not None
 
     def evidence(self, said: str = "") -> str:
+        if self.skipped:
+            return f"probe now: GET {clean(self.path)} not sent ({clean(self.skipped)})"
         if self.status is not None and self.cause in (None, "HTTPStatus"):
             result = str(self.status)
         else:
@@ -57,6 +60,8 @@ class Outcome:
 
     def to_dict(self) -> dict:
         d = {"path": self.path, "port": self.port, "status": self.status, "cause": self.cause}
+        if self.skipped:
+            d["skipped"] = self.skipped
         if self.elapsed is not None:
             d["seconds"] = round(self.elapsed, 3)
         if self.detail:
@@ -85,6 +90,13 @@ class Session:
         status = pod.get("status") or {}
         if status.get("phase") != "Running" or not (status.get("podIP") or status.get("podIPs")):
             return None
+        cs = next((c for c in status.get("containerStatuses") or [] if c.get("name") == container), {})
+        state = cs.get("state") or {}
+        if not state.get("running"):
+            # Nothing to ask: a container waiting to restart only refuses the connection.
+            what = (state.get("waiting") or state.get("terminated") or {}).get("reason") or "not started"
+            return Outcome(path=_path(probe), port=port,
+                           skipped=f"container {container} is not running now: {what}")
         if view.options.scan and not important:
             if self.healthy_checked >= SCAN_HEALTHY_CHECKS:
                 return None
@@ -106,7 +118,7 @@ class Session:
 
     def _get(self, namespace: str, name: str, probe, port: int) -> Optional[Outcome]:
         target = f"{name}:{port}" if probe.scheme != "HTTPS" else f"https:{name}:{port}"
-        path = probe.path if probe.path.startswith("/") else "/" + probe.path
+        path = _path(probe)
         url = (f"/api/v1/namespaces/{quote(namespace, safe='')}/pods/{quote(target, safe=':')}"
                f"/proxy{quote(path, safe='/?=&%:@!$,;+-._~')}")
         backend = self.view.backend
@@ -150,6 +162,10 @@ class Session:
         outcome.cause = None if 200 <= code < 400 else "HTTPStatus"
         outcome.slow = elapsed > probe.timeout
         return outcome
+
+
+def _path(probe) -> str:
+    return probe.path if probe.path.startswith("/") else "/" + probe.path
 
 
 def _api_status(body: str) -> Optional[dict]:

@@ -257,7 +257,7 @@ class _ContainerProbes:
         if f:
             return f.cause
         result = self.now.get(kind)
-        return getattr(result, "cause", None)
+        return None if result is None or result.skipped else result.cause
 
     def status_code(self, kind: str) -> Optional[int]:
         f = self.fails.get(kind)

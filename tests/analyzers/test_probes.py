@@ -477,3 +477,14 @@ def test_probe_now_is_bounded_in_scans(tmp_path, ready, expected):
         probes.analyze(pod_context(view, p["metadata"]["name"], "probecheck"))
     assert len(backend.paths) == expected
     assert any("at most 20 probes per run" in n for n in view.notes) == (not ready)
+
+
+def test_probe_now_sends_nothing_to_a_container_waiting_to_restart():
+    backend = ProxyBackend(load([os.path.join(SCENARIOS, "06-liveness-readiness")]), lambda p: (200, "ok"))
+    view = ClusterView(backend, ViewOptions(namespace=None))
+    view.probe_now = True
+    found = probes.analyze(pod_context(view, "probe-test-7d4f5b8c-m9k2n", "probecheck"))
+    assert backend.paths == []
+    live = only(found, "LivenessProbeFailed")
+    assert "probe now: GET /healthz not sent (container app is not running now: CrashLoopBackOff)" in live.evidence
+    assert live.cause == "HTTPStatus"  # still the events' verdict
