@@ -36,7 +36,8 @@ def parse_target(text: str, allowed: Iterable[str]) -> Target:
     text = text.strip()
     parts = text.split("/")
     if len(parts) == 1:
-        kind, name, ns = "Pod", parts[0], None
+        # A bare NAME is the plugin's subject: a pod, or a Service for endpoints-check.
+        kind, name, ns = ("Pod" if "Pod" in allowed else allowed[0]), parts[0], None
     elif len(parts) == 2:
         info = kinds.lookup(parts[0])
         if info is None:

@@ -82,3 +82,9 @@ def test_request_timeout_uses_kubectl_durations():
     assert parse_request_timeout("1m30s") == 90 and parse_request_timeout("0") is None
     with pytest.raises(UsageError):
         options("-A", "--request-timeout", "soon")
+
+
+def test_a_bare_name_is_the_plugins_subject():
+    assert parse_target("backend-service", PLUGINS["endpoints-check"].target_kinds) == \
+        Target("Service", "backend-service")
+    assert parse_target("web-1", PLUGINS["oomcheck"].target_kinds) == Target("Pod", "web-1")
