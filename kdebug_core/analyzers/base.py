@@ -170,6 +170,15 @@ class PodContext:
             return f"replicaset/{owner.name}"
         return f"pod/{self.name}"
 
+    def pod_spec_path(self) -> str:
+        """JSONPath of the pod spec inside the object `workload()` names (for `-o jsonpath=`)."""
+        kind = self.workload().split("/")[0]
+        if kind == "pod":
+            return ".spec"
+        if kind == "cronjob":
+            return ".spec.jobTemplate.spec.template.spec"
+        return ".spec.template.spec"
+
     def owned(self) -> bool:
         return self.workload().split("/")[0] != "pod"
 

@@ -317,18 +317,10 @@ def _node_arch(ctx: PodContext, node: Optional[str]) -> Optional[str]:
 
 # ---- suggestions ---------------------------------------------------------------------------------
 
-def _spec_path(ctx: PodContext) -> str:
-    kind = ctx.workload().split("/")[0]
-    if kind == "pod":
-        return ".spec"
-    if kind == "cronjob":
-        return ".spec.jobTemplate.spec.template.spec"
-    return ".spec.template.spec"
-
 
 def _field(ctx: PodContext, c: Container, what: str) -> str:
     group = "initContainers" if c.init else "containers"
-    path = f'{_spec_path(ctx)}.{group}[?(@.name=="{c.name}")].{what}'
+    path = f'{ctx.pod_spec_path()}.{group}[?(@.name=="{c.name}")].{what}'
     return f"kubectl get {ctx.workload()} {ctx.ns_flag} -o jsonpath='{{{path}}}'"
 
 
@@ -368,7 +360,7 @@ def _suggestions(ctx: PodContext, c: Container, cause: str, target: Optional[str
                        "(docker buildx build --platform linux/ARCH)")
     elif cause == "MountError":
         out.append(_field(ctx, c, "volumeMounts"))
-        out.append(f"kubectl get {ctx.workload()} {ctx.ns_flag} -o jsonpath='{{{_spec_path(ctx)}.volumes}}'")
+        out.append(f"kubectl get {ctx.workload()} {ctx.ns_flag} -o jsonpath='{{{ctx.pod_spec_path()}.volumes}}'")
         if target and node:
             out.append(f"kubectl debug node/{quote(node)} -it --image=busybox:1.36 -- ls -ld "
                        f"{quote('/host' + target)}  # what is at that path on the node")

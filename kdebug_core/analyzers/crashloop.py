@@ -312,14 +312,6 @@ def _cause(ctx, code, last_reason, ran, missing_cmd, go_panic, probe_kills) -> s
 
 # ---- suggestions ---------------------------------------------------------------------------------
 
-def _pod_spec_path(ctx: PodContext) -> str:
-    kind = ctx.workload().split("/")[0]
-    if kind == "pod":
-        return ".spec"
-    if kind == "cronjob":
-        return ".spec.jobTemplate.spec.template.spec"
-    return ".spec.template.spec"
-
 
 def immutable_template(ctx: PodContext) -> bool:
     """A Job's pod template and a bare pod's containers cannot be edited in place."""
@@ -343,7 +335,7 @@ def _set_image(ctx: PodContext, c: Container) -> List[str]:
 
 
 def _command_check(ctx: PodContext, c: Container) -> str:
-    sel = f'{_pod_spec_path(ctx)}.containers[?(@.name=="{c.name}")]'
+    sel = f'{ctx.pod_spec_path()}.containers[?(@.name=="{c.name}")]'
     return (f"kubectl get {ctx.workload()} {ctx.ns_flag} -o jsonpath='{{{sel}.command}}"
             f"{{\" \"}}{{{sel}.args}}'")
 

@@ -292,7 +292,7 @@ def _suggestions(ctx, parsed, resource, node_name, worst, usage_b) -> List[str]:
         out.append(f"kubectl set resources {workload} {ctx.ns_flag} -c {quote(worst['name'])} "
                    f"--limits=ephemeral-storage=VALUE  # or write less to the container filesystem")
     elif parsed.get("trigger") == "EmptyDirLimit":
-        out.append(f"kubectl get {workload} {ctx.ns_flag} -o jsonpath='{{{_spec_path(ctx)}.volumes}}'"
+        out.append(f"kubectl get {workload} {ctx.ns_flag} -o jsonpath='{{{ctx.pod_spec_path()}.volumes}}'"
                    f"  # raise the sizeLimit of {parsed.get('volume')} or write less to it")
     if node_name:
         out.append(f"kubectl describe node {quote(node_name)}")
@@ -306,10 +306,3 @@ def _suggestions(ctx, parsed, resource, node_name, worst, usage_b) -> List[str]:
     return out
 
 
-def _spec_path(ctx: PodContext) -> str:
-    kind = ctx.workload().split("/")[0]
-    if kind == "pod":
-        return ".spec"
-    if kind == "cronjob":
-        return ".spec.jobTemplate.spec.template.spec"
-    return ".spec.template.spec"

@@ -603,7 +603,7 @@ def _fix_for(ctx, cause, c, requests, nodes, largest, workload) -> List[str]:
             out.append(ctx.template_patch({"nodeSelector": {k: None for k in keys}})
                        + "  # or drop the selector")
         else:
-            out.append(f"kubectl get {workload} {ns} -o jsonpath='{{{_spec_path(ctx)}.affinity.nodeAffinity}}'")
+            out.append(f"kubectl get {workload} {ns} -o jsonpath='{{{ctx.pod_spec_path()}.affinity.nodeAffinity}}'")
     elif cause == "UntoleratedTaint":
         taint = c.get("taint")
         tainted = [n for n in nodes if any(not taint or t.get("key") == taint["key"]
@@ -641,13 +641,13 @@ def _fix_for(ctx, cause, c, requests, nodes, largest, workload) -> List[str]:
             out.append(f"kubectl describe pvc {quote(claim)} {ns}")
             out.append("kubectl get storageclass  # the claim's class must exist (or a default one)")
         elif cause == "PVCNotFound":
-            out.append(f"kubectl get {workload} {ns} -o jsonpath='{{{_spec_path(ctx)}.volumes}}'"
+            out.append(f"kubectl get {workload} {ns} -o jsonpath='{{{ctx.pod_spec_path()}.volumes}}'"
                        f"  # create the claim{(' ' + claim) if claim else ''} or fix its name")
     elif cause in ("PodAffinity", "PodAntiAffinity", "TopologySpread"):
-        out.append(f"kubectl get {workload} {ns} -o jsonpath='{{{_spec_path(ctx)}.affinity}}'")
+        out.append(f"kubectl get {workload} {ns} -o jsonpath='{{{ctx.pod_spec_path()}.affinity}}'")
         if cause == "TopologySpread":
             out.append(f"kubectl get {workload} {ns} "
-                       f"-o jsonpath='{{{_spec_path(ctx)}.topologySpreadConstraints}}'")
+                       f"-o jsonpath='{{{ctx.pod_spec_path()}.topologySpreadConstraints}}'")
         out.append("kubectl get pods -A -o wide --show-labels  # which pods the rules count, on which nodes")
     elif cause == "HostPortConflict":
         out.append("kubectl get pods -A -o wide | grep -v Completed  # who holds the hostPort on each node")
@@ -662,10 +662,3 @@ def _fix_for(ctx, cause, c, requests, nodes, largest, workload) -> List[str]:
     return out
 
 
-def _spec_path(ctx: PodContext) -> str:
-    kind = ctx.workload().split("/")[0]
-    if kind == "pod":
-        return ".spec"
-    if kind == "cronjob":
-        return ".spec.jobTemplate.spec.template.spec"
-    return ".spec.template.spec"
