@@ -6,7 +6,7 @@ PYTHON ?= python3
 BIN     = $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 
-.PHONY: demo test venv clean
+.PHONY: demo test venv clean dist man
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,18 @@ demo: venv
 
 test: venv
 	$(BIN)/python -m pytest -q
+
+# The Krew archive: dist/kdebug-vX.Y.Z.tar.gz (launchers, kdebug_core, vendored pure-Python
+# dependencies, bytecode for every Python >= 3.9 found, or those named in DIST_PYTHONS), its
+# .sha256, and that sha256 and the release URI written into krew-manifests/plugins/*.yaml.
+REPO_URL     ?= https://github.com/kdebug/kdebug
+DIST_PYTHONS ?=
+dist: venv
+	$(BIN)/python tools/build_dist.py --repo-url $(REPO_URL) $(foreach p,$(DIST_PYTHONS),--python $(p))
+
+# Man pages from the plugins' parsers (argparse-manpage): man/kubectl-*.1, installed by pip.
+man: venv
+	$(BIN)/python tools/build_man.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
