@@ -27,6 +27,7 @@ from typing import Dict, List, Optional, Tuple
 
 from ..findings import Finding
 from ..labels import matches, requirements_from_map
+from ..probe_now import Outcome, session as probe_now_session
 from ..sanitize import clean
 from ..timeutil import age, human_duration, parse_time
 from ..view import event_time, meta
@@ -84,26 +85,41 @@ def classify(body: str, handler: Optional[str], errored: bool = False) -> Tuple[
 
 
 @dataclass
+class Failure:
+    """One `Unhealthy` event (the kubelet aggregates repeats into its count) and what it says."""
+    event: dict
+    cause: str
+    status_code: Optional[int]
+    output: str           # the text after "probe failed: "
+
+
+@dataclass
 class Failures:
     """One probe's Unhealthy events, added up."""
     kind: str
-    events: List[dict] = field(default_factory=list)   # oldest first
+    items: List[Failure] = field(default_factory=list)   # oldest first
     count: int = 0
     first: Optional[datetime] = None
     last: Optional[datetime] = None
-    cause: Optional[str] = None                        # of the latest event
-    status_code: Optional[int] = None
-    output: str = ""                                   # the latest event's text after "failed: "
 
     @property
-    def latest(self) -> dict:
-        return self.events[-1]
+    def latest(self) -> Failure:
+        return self.items[-1]
+
+    @property
+    def cause(self) -> str:
+        return self.latest.cause
+
+    @property
+    def status_code(self) -> Optional[int]:
+        return self.latest.status_code
+
+    @property
+    def output(self) -> str:
+        return self.latest.output
 
     def causes(self) -> List[str]:
-        return list(dict.fromkeys(self._cause_of(e) for e in self.events))
-
-    def _cause_of(self, ev) -> str:
-        return ev.get("_kdebug_cause", "Unknown")
+        return list(dict.fromkeys(i.cause for i in self.items))
 
 
 def _first_time(ev: dict) -> Optional[datetime]:
@@ -115,7 +131,7 @@ def read_unhealthy(ctx: PodContext, c: Container, probes: Dict[str, Probe]
     """Probe failures per kind, and the `errored` events that say a port name does not exist."""
     failures: Dict[str, Failures] = {}
     port_errors: Dict[str, List[dict]] = {}
-    for ev in ctx.events_where("Unhealthy", c.name, init=c.init or None):
+    for ev in ctx.events_where("Unhealthy", c.name):
         m = _UNHEALTHY.match(ev.get("message") or "")
         if not m:
             continue
@@ -128,9 +144,8 @@ def read_unhealthy(ctx: PodContext, c: Container, probes: Dict[str, Probe]
         if cause == "PortNotFound":
             port_errors.setdefault(kind, []).append(ev)
             continue
-        ev = dict(ev, _kdebug_cause=cause)
         f = failures.setdefault(kind, Failures(kind))
-        f.events.append(ev)
+        f.items.append(Failure(ev, cause, code, body))
         f.count += int(ev.get("count") or 1)
         first, last = _first_time(ev), event_time(ev)
         if first and (f.first is None or first < f.first):
@@ -138,19 +153,14 @@ def read_unhealthy(ctx: PodContext, c: Container, probes: Dict[str, Probe]
         if last and (f.last is None or last >= f.last):
             f.last = last
     for f in failures.values():
-        f.events.sort(key=lambda e: event_time(e) or ctx.view.now)
-        latest = f.latest
-        m = _UNHEALTHY.match(latest.get("message") or "")
-        f.output = m.group(3).strip() if m else ""
-        f.cause = latest["_kdebug_cause"]
-        f.status_code = classify(f.output, None)[1] if f.cause == "HTTPStatus" else None
+        f.items.sort(key=lambda i: event_time(i.event) or ctx.view.now)
     return failures, port_errors
 
 
 def read_kills(ctx: PodContext, c: Container) -> Dict[str, List[dict]]:
     """`Killing` events that name a probe: {"liveness": [...], "startup": [...]}."""
     kills: Dict[str, List[dict]] = {}
-    for ev in ctx.events_where("Killing", c.name, init=c.init or None):
+    for ev in ctx.events_where("Killing", c.name):
         m = _KILLED_BY.search(ev.get("message") or "")
         if m:
             kills.setdefault(m.group(1).lower(), []).append(ev)
@@ -219,8 +229,7 @@ def _recent(ctx: PodContext, f: Optional[Failures]) -> bool:
 def analyze(ctx: PodContext) -> List[Finding]:
     if ctx.status.get("phase") in ("Succeeded", "Failed"):
         return []
-    from .. import probe_now
-    session = probe_now.session(ctx.view)
+    session = probe_now_session(ctx.view)
     findings: List[Finding] = []
     for c in ctx.containers():
         if c.init and not c.sidecar:
@@ -238,7 +247,7 @@ class _ContainerProbes:
         self.fails, self.port_errors = read_unhealthy(ctx, c, self.probes)
         self.kills = read_kills(ctx, c)
         self.ports = {k: resolve_port(c.spec, p.port) for k, p in self.probes.items() if not p.host}
-        self.now: Dict[str, object] = {}
+        self.now: Dict[str, Outcome] = {}  # --probe-now answers
         if session is not None:
             for kind, p in self.probes.items():
                 number, status = self.ports.get(kind, (None, "none"))
@@ -264,7 +273,7 @@ class _ContainerProbes:
         if f and f.cause == "HTTPStatus":
             return f.status_code
         result = self.now.get(kind)
-        return result.status if getattr(result, "cause", None) == "HTTPStatus" else None
+        return result.status if result is not None and result.cause == "HTTPStatus" else None
 
     def kill_count(self, kind: str) -> int:
         return _count(self.kills.get(kind, []))
@@ -292,7 +301,7 @@ class _ContainerProbes:
             slow_warning = self._slow_start_near_budget()
             if slow_warning is not None:
                 out.append(slow_warning)
-        out.extend(m for m in mismatches.values() if m is not None)
+        out.extend(mismatches.values())
         nrp = self._no_readiness_probe()
         if nrp is not None:
             out.append(nrp)
@@ -307,12 +316,12 @@ class _ContainerProbes:
         ctx, f = self.ctx, self.fails.get(kind)
         lines = []
         if f:
-            lines.append(ctx.describe_event(f.latest))
-            seen = {f.latest.get("message")}
-            for ev in reversed(f.events[:-1]):
-                if ev.get("message") not in seen and len(seen) < 3:
-                    seen.add(ev.get("message"))
-                    lines.append(ctx.describe_event(ev))
+            lines.append(ctx.describe_event(f.latest.event))
+            shown = 1
+            for item in reversed(f.items[:-1]):  # the other messages, newest first (two at most)
+                if shown < 3:
+                    shown += 1
+                    lines.append(ctx.describe_event(item.event))
             if f.count > 1 and f.first and f.last:
                 lines.append(f"{kind} probe failed {f.count} times, first {_ago(ctx, f.first)} ago, "
                              f"last {_ago(ctx, f.last)} ago")
@@ -378,7 +387,6 @@ class _ContainerProbes:
         """'error', 'warning' or None: is this probe's failure a problem now?"""
         c, f = self.c, self.fails.get(kind)
         kills = self.kill_count(kind)
-        killed_now = killed_by_signal(c.last_terminated) and c.restarts > 0
         if kind in ("liveness", "startup"):
             if kills:
                 recent_kill = any((self.ctx.view.now - (event_time(e) or self.ctx.view.now))
@@ -390,8 +398,9 @@ class _ContainerProbes:
                 return None  # a startup probe failing until the app is up is what it is for
             if not is_running(c):
                 return None  # the container stops by itself: the crash analyzers explain it
+            # Failing, but not failureThreshold times in a row yet: no restart so far.
             if not c.status.get("ready"):
-                return "error"
+                return "warning"
             return "warning" if self._after_start(kind) and _recent(self.ctx, f) else None
         # readiness
         if not is_running(c) and not (self.kills or self._expired_kill("liveness")
@@ -674,7 +683,7 @@ class _ContainerProbes:
         evidence = self._failure_evidence("liveness")
         rf = self.fails.get("readiness")
         if rf is not None:
-            evidence.append(ctx.describe_event(rf.latest))
+            evidence.append(ctx.describe_event(rf.latest.event))
         if f is None:
             evidence.append(NO_EVENTS.format(kind="liveness"))
         evidence += self._status_evidence()
@@ -735,9 +744,9 @@ class _ContainerProbes:
             details={"probe": "liveness", "startSeconds": int(took), "budgetSeconds": live.budget})
 
     # ---- configuration ------------------------------------------------------------------------
-    def _port_mismatches(self) -> Dict[str, Optional[Finding]]:
+    def _port_mismatches(self) -> Dict[str, Finding]:
         ctx, c = self.ctx, self.c
-        out: Dict[str, Optional[Finding]] = {}
+        out: Dict[str, Finding] = {}
         ports = declared_ports(c.spec)
         declared = ", ".join(port_label(p) for p in ports) or "none"
         for kind, p in self.probes.items():
@@ -745,8 +754,9 @@ class _ContainerProbes:
             if status not in ("missing-name", "undeclared"):
                 continue
             f = self.fails.get(kind)
+            now = self.now.get(kind)
             refused = (f is not None and f.cause == "ConnectionRefused") or \
-                getattr(self.now.get(kind), "cause", None) == "ConnectionRefused"
+                (now is not None and now.cause == "ConnectionRefused")
             evidence = [p.describe(), f"container {c.name} ports: {declared}"]
             if status == "missing-name":
                 severity = "error"
@@ -760,7 +770,7 @@ class _ContainerProbes:
                            f"container does not declare (it declares {declared})")
                 if refused:
                     summary += ": the checks are refused, nothing listens on that port"
-                    evidence += [ctx.describe_event(f.latest)] if f else []
+                    evidence += [ctx.describe_event(f.latest.event)] if f else []
                 else:
                     summary += "; fine if the app listens there anyway, but check it"
             evidence += self._now_evidence(kind)

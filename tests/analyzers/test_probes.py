@@ -488,3 +488,17 @@ def test_probe_now_sends_nothing_to_a_container_waiting_to_restart():
     live = only(found, "LivenessProbeFailed")
     assert "probe now: GET /healthz not sent (container app is not running now: CrashLoopBackOff)" in live.evidence
     assert live.cause == "HTTPStatus"  # still the events' verdict
+
+
+def test_liveness_failing_without_a_kill_yet_is_a_warning(tmp_path):
+    def misses(doc):
+        ev = json.loads(json.dumps([e for e in items(doc, "Event") if "Readiness" in e.get("message", "")][0]))
+        ev["message"] = "Liveness probe failed: HTTP probe failed with statuscode: 500"
+        ev["count"], ev["firstTimestamp"], ev["lastTimestamp"] = 2, "2026-11-20T09:41:30Z", "2026-11-20T09:41:40Z"
+        ev["metadata"]["name"] += "1"
+        doc["items"].append(ev)
+    view = view_of(edited(tmp_path, "healthy-probes-start-up-noise.json", misses))
+    found = probes.analyze(pod_context(view, "catalog-7b4d9f8c6d-w2n5j", "probecheck"))
+    f = only(found, "LivenessProbeFailed")
+    assert f.severity == "warning" and f.details["statusCode"] == 500
+    assert "3 failures in a row restart the container" in f.summary
