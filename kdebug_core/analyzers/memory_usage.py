@@ -69,7 +69,8 @@ def container_usage(view: ClusterView, pod: dict, container: str) -> Optional[in
 
 def say_if_metrics_missing(view: ClusterView):
     """One note per run when the scope (a namespace, or all of them) holds no PodMetrics at all."""
-    if _metrics_list(view, view.options.namespace) or not view.readable("PodMetrics"):
+    if _metrics_list(view, view.options.namespace) or not view.readable("PodMetrics") \
+            or any(n.startswith("memory usage not known") for n in view.notes):
         return
     view.note(NO_METRICS_FILES if view.offline else NO_METRICS_LIVE)
 
@@ -167,7 +168,7 @@ def analyze(ctx: PodContext) -> List[Finding]:
 
 def _near_limit(ctx, c, metrics, usage, limit_raw, limit, request_raw) -> Finding:
     request = memory_bytes(request_raw)
-    pct = int(usage * 100 // limit)
+    pct = round(usage * 100 / limit)
     new_limit, new_request = suggest_from_usage(usage, limit, request, request_raw, limit_raw,
                                                 must_raise=True)
     when = age(metrics.get("timestamp"), ctx.view.now)
@@ -244,18 +245,17 @@ def _no_limit(view: ClusterView, ctxs: List[PodContext], container: str, oom_nod
     evidence.extend(hit)
     if usage is not None:
         new_limit, new_request = suggest_from_usage(usage, None, request, request_raw)
-    elif request:
-        new_limit, new_request = round_up_memory(2 * request), _manifest(request)
     else:
-        new_limit, new_request = "LIMIT", "REQUEST"
+        new_limit, new_request = "LIMIT", clean(request_raw) if request_raw else "REQUEST"
     suggestions = []
     if usage is None:
         suggestions.append(f"kubectl top pod {ctx.name} {ctx.ns_flag} --containers"
-                           "  # measure first: set the limit above the peak you observe")
+                           "  # measure first: set LIMIT above the peak it needs")
     suggestions += resource_commands(ctx, container, new_limit, new_request)
     details = {"pods": [x.name for x in ctxs], "request": request_raw, "requestBytes": request,
-               "usageBytes": usage, "qosClass": qos, "suggestedLimit": new_limit,
-               "suggestedRequest": new_request}
+               "usageBytes": usage, "qosClass": qos,
+               "suggestedLimit": None if new_limit == "LIMIT" else new_limit,
+               "suggestedRequest": None if new_request == "REQUEST" else new_request}
     if hit:
         details["nodesWithSystemOOM"] = sorted({x.spec.get("nodeName") for x in ctxs
                                                 if x.spec.get("nodeName") in oom_nodes})

@@ -16,12 +16,14 @@ Read from events about the Node (recorded in namespace `default`, involvedObject
   OOMKilled (oom_killed.py), not a node OOM, and is left out here.
 
 The event names a process (the kernel's 15-character `comm`) and a pid, not a pod. A kill is tied to
-a container of a pod on that node when the container was killed (exit 137 or OOMKilled) within two
-minutes of the event and the victim's name matches its command, arguments or image (or the event
-names no victim); such a finding is an error and explains the container's SIGKILL or restarts. A
-name match without a restart at that time is a warning (a child process, or another container's
-process with the same name). Kills tied to no pod in scope are reported on the Node itself
-(oomcheck only), with the containers on it that have no memory limit.
+a container of a pod on that node when the container was killed (exit 137 or OOMKilled) within 15
+seconds of the event — the kubelet records the event as it reads the kernel log, the runtime the
+exit as it happens — and the victim's name matches the container's command, arguments or image
+(or the event names no victim). The pod's finding is an error that explains the container's SIGKILL,
+restarts or OOMKilled record (registry: SUPERSEDED_BY). A kill tied to no container in scope is
+reported on the Node (oomcheck only), with the containers on it that have no memory limit; a name
+match without a restart at that moment is mentioned there (a child process, or another container's
+process of that name), not claimed.
 """
 
 import re
@@ -37,7 +39,7 @@ from ..timeutil import age, parse_time
 from ..view import ClusterView, event_time, meta
 from .base import Container, PodContext
 
-WINDOW = timedelta(seconds=120)   # a container killed this close to the event was the victim
+WINDOW = timedelta(seconds=15)    # a container killed this close to the event was the victim
 COMM_LEN = 15                     # the kernel keeps 15 characters of a process name
 
 _SYSTEM_OOM = re.compile(r"System OOM encountered(?:, victim process: (?P<name>.*?), pid: (?P<pid>\d+))?")
@@ -197,15 +199,21 @@ def _kill_terms(c: Container) -> List[dict]:
 @dataclass
 class Tie:
     kill: Kill
-    how: str                  # "time+name", "time" (the event names no victim), "name"
+    how: str                  # "time+name", "time" (the event names no victim), "earlier", "name"
     term: Optional[dict]      # the container's termination at the time of the kill
+
+    @property
+    def explains(self) -> bool:
+        """The kill is what ended a run of the container (not only a process with its name)."""
+        return self.how != "name"
 
 
 def ties(c: Container, kills: List[Kill]) -> List[Tie]:
     names = process_names(c)
+    terms = _kill_terms(c)
     out = []
     for k in kills:
-        term = next((t for t in _kill_terms(c) if k.near(_time(t.get("finishedAt")))), None)
+        term = next((t for t in terms if k.near(_time(t.get("finishedAt")))), None)
         named = bool(k.name) and name_matches(k.name, names)
         if term is not None and (named or not k.name):
             if (k.scope == "unknown" or not k.name) and term.get("reason") == "OOMKilled" and \
@@ -216,6 +224,16 @@ def ties(c: Container, kills: List[Kill]) -> List[Tie]:
             out.append(Tie(k, "time+name" if named else "time", term))
         elif named and term is None:
             out.append(Tie(k, "name", None))
+    # The status keeps only the last termination. Once a kill is tied by its time, earlier kills of
+    # a process with the container's name, before that run started, ended the earlier restarts.
+    if any(t.explains for t in out):
+        first_run = min((_time(t.get("startedAt")) for t in terms if _time(t.get("startedAt"))), default=None)
+        earlier_restarts = c.restarts - len(terms)
+        for t in out:
+            if t.how == "name" and first_run and t.kill.last and t.kill.last < first_run \
+                    and earlier_restarts > 0:
+                t.how = "earlier"
+                earlier_restarts -= 1
     return out
 
 
@@ -230,7 +248,7 @@ def analyze(ctx: PodContext) -> List[Finding]:
         return []
     found = []
     for c in ctx.containers():
-        tied = [t for t in ties(c, kills) if t.term is not None]
+        tied = [t for t in ties(c, kills) if t.explains]
         if tied:
             found.append(_pod_finding(ctx, c, node, tied))
     return found
@@ -239,14 +257,15 @@ def analyze(ctx: PodContext) -> List[Finding]:
 def _pod_finding(ctx: PodContext, c: Container, node: str, tied: List[Tie]) -> Finding:
     from .memory_usage import container_usage, memory_resources, quantity_text
 
-    main = tied[-1]
+    main = [t for t in tied if t.term is not None][-1]
     k = main.kill
     who = f"{'init container' if c.init and not c.sidecar else 'container'} {c.name}"
     summary = (f'node "{clean(node)}" ran out of memory and the kernel\'s OOM killer killed '
                f"{k.victim} in {who}: a node-level OOM kill, not the container's own limit")
-    evidence = [f"node {clean(node)}: {ctx.describe_event(e)}" for e in k.events]
+    evidence = [f"node {clean(node)}: {ctx.describe_event(e)}" for t in tied for e in t.kill.events]
     if len(tied) > 1:
-        evidence.append(f"{len(tied)} node-level OOM kills on node {clean(node)} match {who}")
+        evidence.append(f"{len(tied)} node-level OOM kills on node {clean(node)} match {who}: the earlier "
+                        f"ones ended its earlier runs (the status keeps only the last termination)")
     if k.anon_rss:
         evidence.append(f"the victim held {format_bytes(k.anon_rss)} of memory (anon-rss) when it was killed")
     if main.term is not None:  # always, for a tie the pod analyzer reports
@@ -313,11 +332,13 @@ def _fix(ctx: PodContext, c: Container, limit_raw, limit, request, peak) -> List
     if not limit:
         if peak:
             new_limit, new_request = suggest_from_usage(peak, None, request)
-        elif request:
-            new_limit, new_request = round_up_memory(2 * request), _manifest(request)
-        else:
-            new_limit, new_request = "LIMIT", "REQUEST"
-        return resource_commands(ctx, c.name, new_limit, new_request)
+            return resource_commands(ctx, c.name, new_limit, new_request)
+        # How much it needs is not known here: measure, then set a limit above the peak. Any limit
+        # confines the next kill to this container instead of the node.
+        request_raw = ((c.spec.get("resources") or {}).get("requests") or {}).get("memory")
+        return ([f"kubectl top pod {ctx.name} {ctx.ns_flag} --containers  # its usage now; set LIMIT "
+                 f"above the peak it needs"]
+                + resource_commands(ctx, c.name, "LIMIT", clean(request_raw) if request_raw else "REQUEST"))
     if peak and (not request or request < peak):
         want = min(memory_bytes(round_up_memory(peak)), limit)
         return resource_commands(ctx, c.name, clean(limit_raw), _manifest(want))
@@ -363,34 +384,39 @@ def analyze_scope(view: ClusterView, pods: List[dict], plugin: str) -> List[Find
         node = (p.get("spec") or {}).get("nodeName")
         if node:
             by_node.setdefault(node, []).append(p)
-    found = []
-    for node, on_node in sorted(by_node.items()):
-        kills = node_kills(view, node)
-        if not kills:
-            continue
-        tied_ids = set()
-        named: Dict[int, List[str]] = {}
-        unlimited: List[Tuple[str, str, str]] = []
+    kills = {node: node_kills(view, node) for node in sorted(by_node)}
+    tied: Set[Tuple] = set()
+    named: Dict[Tuple, List[str]] = {}
+    unlimited: Dict[str, List[Tuple[str, str, str]]] = {}
+    for node, on_node in by_node.items():
         for p in on_node:
             ctx = PodContext(view=view, pod=p, plugin=plugin, owner=view.top_owner(p))
             for c in ctx.containers():
-                for t in ties(c, kills):
-                    if t.term is not None:
-                        tied_ids.add(id(t.kill))
+                for t in ties(c, kills[node]):
+                    if t.explains:
+                        tied.add(_signature(t.kill))
                     else:
-                        named.setdefault(id(t.kill), []).append(f"{ctx.namespace}/{ctx.name} ({c.name})")
+                        named.setdefault(_signature(t.kill), []).append(f"{ctx.namespace}/{ctx.name} ({c.name})")
                 if (not c.init or c.sidecar) and (p.get("status") or {}).get("phase") not in \
                         ("Succeeded", "Failed") and \
                         not memory_bytes(((c.spec.get("resources") or {}).get("limits") or {}).get("memory")):
-                    unlimited.append((ctx.namespace, ctx.name, c.name))
-        untied = [k for k in kills if id(k) not in tied_ids]
+                    unlimited.setdefault(node, []).append((ctx.namespace, ctx.name, c.name))
+    found = []
+    for node, node_kill_list in kills.items():
+        # Nodes that share a kernel (kind, minikube with the docker driver) all record the same kill:
+        # once it is tied to a container on one of them, it is explained on the others too.
+        untied = [k for k in node_kill_list if _signature(k) not in tied]
         if untied:
-            found.append(_node_finding(view, node, untied, unlimited, named))
+            found.append(_node_finding(view, node, untied, unlimited.get(node, []), named))
     return found
 
 
+def _signature(k: Kill) -> Tuple:
+    return (k.pid, k.name) if k.pid else (k.node, k.name, k.last)
+
+
 def _node_finding(view: ClusterView, node: str, kills: List[Kill],
-                  unlimited: List[Tuple[str, str, str]], named: Dict[int, List[str]]) -> Finding:
+                  unlimited: List[Tuple[str, str, str]], named: Dict[Tuple, List[str]]) -> Finding:
     last = kills[-1]
     victims = ", ".join(dict.fromkeys(k.victim for k in kills[-3:]))
     summary = (f'node "{clean(node)}" ran out of memory and the kernel\'s OOM killer killed {victims}'
@@ -400,11 +426,11 @@ def _node_finding(view: ClusterView, node: str, kills: List[Kill],
         evidence += [f"node {clean(node)}: {_describe(view, e)}" for e in k.events]
         if k.anon_rss:
             evidence.append(f"{k.victim} held {format_bytes(k.anon_rss)} of memory (anon-rss) when killed")
-        if named.get(id(k)):
+        if named.get(_signature(k)):
             evidence.append(f"{k.victim} has the name of a process of "
-                            f"{', '.join(clean(x) for x in named[id(k)][:4])}, which did not restart at "
+                            f"{', '.join(clean(x) for x in named[_signature(k)][:4])}, which did not restart at "
                             f"that moment: a child process of it, or a process elsewhere with that name")
-    if not any(named.get(id(k)) for k in kills):
+    if not any(named.get(_signature(k)) for k in kills):
         evidence.append("no container in scope was killed at that moment or runs a process of that name: "
                         "the victim is a system process or belongs to a pod outside the scanned scope")
     evidence += node_condition_lines(view, node)

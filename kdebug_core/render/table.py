@@ -30,9 +30,9 @@ ORDER = ["OOMKilled", "SystemOOM", "EvictedMemoryPressure", "MemoryNearLimit", "
          "CrashLoopBackOff", "LivenessProbeFailed", "LivenessKillsSlowStart", "StartupProbeFailed"]
 HEADERS = ["NAMESPACE", "POD", "CONTAINER", "KILLS", "KIND", "REQUEST", "LIMIT", "USAGE", "SUGGESTED"]
 
-RAISE_ADVICE = ("if this much memory is not expected, a higher limit only postpones the next kill: reduce "
-                "batch sizes, stream data instead of loading it all at once; for ML models use lower "
-                "precision or quantization (FP16/INT8)")
+RAISE_ADVICE = ("if the container is not expected to need this much memory, a higher limit (or a bigger "
+                "node) only postpones the next kill: reduce batch sizes, stream data instead of loading it "
+                "all at once; for ML models use lower precision or quantization (FP16/INT8)")
 NODE_ADVICE = ("the node ran out of memory, not the container: set requests to what the containers "
                "really use (the scheduler places pods by their requests) and give every container a "
                "memory limit")
@@ -162,12 +162,16 @@ def _largest(found: List[Finding]) -> Optional[Finding]:
 def _commands(groups: List[List[Finding]]) -> List[str]:
     """One fix per workload and container: the largest suggested limit's commands."""
     chosen: Dict[Tuple[str, str, str], Tuple[int, List[str]]] = {}
+    def fix(f: Finding) -> List[str]:
+        return [s for s in f.suggestions if s.startswith("kubectl set resources")
+                or "-o yaml >" in s or s.startswith("kubectl replace --force")]
+
     for found in groups:
-        best = _largest(found)
+        # The largest suggested limit; else a command with the LIMIT placeholder to fill in.
+        best = _largest(found) or next((f for f in found if fix(f)), None)
         if best is None:
             continue
-        cmds = [s for s in best.suggestions if s.startswith("kubectl set resources")
-                or "-o yaml >" in s or s.startswith("kubectl replace --force")]
+        cmds = fix(best)
         if not cmds:
             continue
         owner = best.owner.name if best.owner else best.object.name
@@ -184,7 +188,7 @@ def _commands(groups: List[List[Finding]]) -> List[str]:
 def _advice(found: List[Finding]) -> List[str]:
     reasons = {f.reason for f in found}
     out = []
-    if reasons & {"OOMKilled", "MemoryNearLimit"}:
+    if reasons & {"OOMKilled", "MemoryNearLimit", "SystemOOM"}:
         out.append(RAISE_ADVICE)
     if reasons & {"SystemOOM", "EvictedMemoryPressure"}:
         out.append(NODE_ADVICE)
