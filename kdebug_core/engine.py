@@ -18,6 +18,12 @@ def open_view(opts: Options, stdin) -> Tuple[ClusterView, List[Target], Optional
     """Source and scope: (view, targets, namespace in scope or None for all)."""
     from .sources.live import ConnectionOptions, parse_request_timeout
 
+    # Targets first: a malformed one is a usage error (exit 2) whether or not a cluster is there.
+    allowed = opts.plugin.target_kinds
+    targets = [parse_target(t, allowed) for t in opts.targets]
+    if opts.stdin_targets:
+        targets += targets_from_stdin(stdin.read(), allowed)
+
     conn = ConnectionOptions(kubeconfig=opts.kubeconfig, context=opts.context,
                              request_timeout=parse_request_timeout(opts.request_timeout),
                              as_user=opts.as_user, as_groups=opts.as_groups)
@@ -31,11 +37,6 @@ def open_view(opts: Options, stdin) -> Tuple[ClusterView, List[Target], Optional
         cfg, context_ns = load_configuration(conn)
         backend = LiveBackend(cfg, conn)
     namespace = None if opts.all_namespaces else (opts.namespace or context_ns or "default")
-
-    allowed = opts.plugin.target_kinds
-    targets = [parse_target(t, allowed) for t in opts.targets]
-    if opts.stdin_targets:
-        targets += targets_from_stdin(stdin.read(), allowed)
     single = len(targets) == 1 and targets[0].kind in ("Pod", "Service") and not opts.selector
     view = ClusterView(backend, ViewOptions(
         namespace=namespace, scan=not single,

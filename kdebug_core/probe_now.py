@@ -123,18 +123,14 @@ class Session:
                f"/proxy{quote(path, safe='/?=&%:@!$,;+-._~')}")
         backend = self.view.backend
         limit = max(MIN_TIMEOUT, float(probe.timeout) + 2)
-        saved = getattr(backend, "timeout", None)
         started = time.monotonic()
         try:
-            backend.timeout = min(saved, limit) if saved else limit
-            code, body = backend.raw_get(url)
+            code, body = backend.raw_get(url, timeout=limit)
         except ClusterError as exc:
             self.unreachable = True
             self.view.note(f"--probe-now: the pod proxy could not be reached ({clean(str(exc))}); "
                            f"no probe was checked")
             return None
-        finally:
-            backend.timeout = saved
         elapsed = time.monotonic() - started
         outcome = Outcome(path=path, port=port, elapsed=elapsed)
         api_status = _api_status(body)

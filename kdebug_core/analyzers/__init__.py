@@ -49,7 +49,8 @@ SCOPE_ANALYZERS = {"oomcheck": [node_oom.analyze_scope, memory_usage.analyze_sco
 # a container that is OOM-killed or cannot start also crash-loops, but the cause is the other one.
 SUPERSEDED_BY = {
     "CrashLoopBackOff": {"OOMKilled", "ContainerCannotRun", "LivenessProbeFailed",
-                         "LivenessKillsSlowStart", "StartupProbeFailed", "SystemOOM"},
+                         "LivenessKillsSlowStart", "StartupProbeFailed", "SystemOOM",
+                         "ProbePortMismatch"},
     # The runbook's CreateContainerError for a missing ConfigMap is the config analyzer's case.
     "ContainerCannotRun": {"ConfigMapNotFound", "SecretNotFound", "ConfigMapKeyNotFound",
                            "SecretKeyNotFound", "VolumeMountFailed"},

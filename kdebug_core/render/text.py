@@ -112,13 +112,13 @@ def _tally(report: Report, groups) -> str:
     warnings = sum(1 for f in report.findings if f.severity == "warning")
     healthy = len([r for r in report.healthy if r.slug() not in groups or
                    not any(f.rank >= 1 for f in groups[r.slug()])])
-    kind = "objects"
     kinds = {f.object.kind for g in groups.values() for f in g} | {r.kind for r in report.healthy}
-    if len(kinds) == 1:
-        kind = next(iter(kinds)).lower() + "s"
+    noun = next(iter(kinds)).lower() if len(kinds) == 1 else "object"
+    total = len(problems) + healthy
+    kind = noun if total == 1 else noun + "s"
     if not problems:
         return f"{healthy} {kind} examined: all healthy"
-    return (f"{len(problems) + healthy} {kind} examined: {len(problems)} with problems "
+    return (f"{total} {kind} examined: {len(problems)} with problems "
             f"({errors} error{'s' if errors != 1 else ''}, {warnings} warning"
             f"{'s' if warnings != 1 else ''}), {healthy} healthy")
 

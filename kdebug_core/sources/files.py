@@ -255,8 +255,9 @@ class FileBackend:
 def _timestamps(obj: dict):
     m = obj.get("metadata") or {}
     yield m.get("creationTimestamp")
-    for k in ("lastTimestamp", "firstTimestamp", "eventTime"):
+    for k in ("lastTimestamp", "firstTimestamp", "eventTime", "deprecatedLastTimestamp"):
         yield obj.get(k)
+    yield (obj.get("series") or {}).get("lastObservedTime")
     status = obj.get("status") or {}
     yield status.get("startTime")
     for c in status.get("conditions") or []:

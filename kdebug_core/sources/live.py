@@ -175,9 +175,11 @@ class LiveBackend:
         return headers
 
     def request(self, path: str, query: Optional[Dict[str, str]] = None,
-                accept: str = "application/json"):
+                accept: str = "application/json", timeout: Optional[float] = None):
         """GET path → (status, body bytes). Connection failures become ClusterError."""
         import urllib3
+
+        timeout = min(t for t in (timeout, self.timeout) if t) if (timeout or self.timeout) else None
 
         url = self.host + path
         if query:
@@ -185,8 +187,8 @@ class LiveBackend:
         self.requests_sent += 1
         try:
             resp = self._http.request("GET", url, headers=self._headers(accept),
-                                      timeout=urllib3.Timeout(total=self.timeout) if self.timeout
-                                      else None, preload_content=True)
+                                      timeout=urllib3.Timeout(total=timeout) if timeout else None,
+                                      preload_content=True)
         except urllib3.exceptions.MaxRetryError as exc:
             raise ClusterError(f"cannot reach the Kubernetes API at {self.host}: "
                                f"{_reason(exc.reason)}") from None
@@ -267,9 +269,9 @@ class LiveBackend:
     def now(self):
         return datetime.now(timezone.utc)
 
-    def raw_get(self, path: str, accept: str = "*/*"):
+    def raw_get(self, path: str, accept: str = "*/*", timeout: Optional[float] = None):
         """GET an arbitrary read-only path (pod proxy for --probe-now); returns (status, text)."""
-        status, body = self.request(path, None, accept)
+        status, body = self.request(path, None, accept, timeout=timeout)
         return status, body.decode("utf-8", errors="replace")
 
 

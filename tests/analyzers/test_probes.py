@@ -353,9 +353,9 @@ class ProxyBackend(FileBackend):
         self.timeout = 30.0
         self.timeouts = []
 
-    def raw_get(self, path, accept="*/*"):
+    def raw_get(self, path, accept="*/*", timeout=None):
         self.paths.append(path)
-        self.timeouts.append(self.timeout)
+        self.timeouts.append(timeout)
         answer = self.answers(path)
         return answer[0], answer[1]
 
