@@ -10,8 +10,8 @@ import tarfile
 from tests.distribution.conftest import (PLUGINS, SYSTEM_PYTHON, build_archive, build_dist, scenario)
 
 VENDORED_PACKAGES = {"certifi", "charset_normalizer", "dateutil", "durationpy", "idna", "kubernetes",
-                     "oauthlib", "requests", "requests_oauthlib", "six", "urllib3", "websocket",
-                     "yaml"}
+                     "oauthlib", "requests", "requests_oauthlib", "six", "tabulate", "urllib3",
+                     "websocket", "yaml"}
 
 
 def test_same_tree_gives_the_same_bytes(dist, source, interpreters, tmp_path):
@@ -85,7 +85,7 @@ def test_vendored_versions_are_the_pinned_ones(unpacked):
         pins = [line.strip() for line in fh if line.strip() and not line.startswith("#")]
     assert "kubernetes==35.0.0" in pins
     assert "pyyaml==6.0.3" in pins
-    assert len(pins) == 13
+    assert len(pins) == 14 and "tabulate==0.9.0" in pins
 
 
 def test_bytecode_for_every_interpreter_is_unchecked_hash(dist, interpreters):
@@ -136,14 +136,16 @@ def test_every_vendored_package_is_imported_and_nothing_else_is(unpacked, standi
     the archive's launcher imports every vendored package, and, with site-packages out of the way
     (-S), runs on the archive and the standard library alone. (With site-packages, optional imports
     may pick up what a system happens to have, e.g. oauthlib's signals use blinker when present.)"""
-    server = standin(scenario("02-crashloop-backoff"))
+    # A scan in text form: the overview table (tabulate) is part of the path, not only the JSON.
+    server = standin(*[scenario(n) for n in ("01-image-pull-error", "02-crashloop-backoff",
+                                             "03-resource-constraints", "05-config-issues")])
     kubeconfig = server.write_kubeconfig(str(tmp_path / "kubeconfig"), namespace="default")
     report = str(tmp_path / "modules.txt")
-    proc = subprocess.run([SYSTEM_PYTHON, "-S", "-c", AUDIT, unpacked, report, "deploy/crasher",
-                           "--kubeconfig", kubeconfig, "-o", "json"],
+    proc = subprocess.run([SYSTEM_PYTHON, "-S", "-c", AUDIT, unpacked, report, "-n", "default",
+                           "--kubeconfig", kubeconfig, "-l", "app"],
                           capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
     assert proc.returncode == 1, proc.stderr  # problems found
-    assert '"CrashLoopBackOff"' in proc.stdout
+    assert "CrashLoopBackOff" in proc.stdout and "OWNER" in proc.stdout  # the overview table
     with open(report) as fh:
         files = fh.read().splitlines()
     vendor = os.path.join(unpacked, "vendor") + os.sep
