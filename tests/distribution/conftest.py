@@ -209,3 +209,21 @@ def tar_bytes(entries) -> bytes:
 
 def all_pyc_files(root: str) -> List[str]:
     return sorted(glob.glob(os.path.join(root, "**", "__pycache__", "*.pyc"), recursive=True))
+
+
+def _kubectl_minor() -> int:
+    try:
+        out = subprocess.run(["kubectl", "version", "--client", "-o", "json"], capture_output=True,
+                             text=True, timeout=30).stdout
+        return int("".join(ch for ch in json.loads(out)["clientVersion"]["minor"] if ch.isdigit()))
+    except Exception:
+        return 0
+
+
+def complete(plugin: str, args: List[str], env) -> Run:
+    """Shell completion as kubectl asks for it. kubectl ≥ 1.26 runs `kubectl_complete-PLUGIN` for
+    `kubectl __complete PLUGIN ...`; an older kubectl (Debian's kubernetes-client is 1.20) cannot,
+    so the helper is called the way kubectl would call it."""
+    if _kubectl_minor() >= 26:
+        return run(["kubectl", "__complete", plugin, *args], env)
+    return run(["kubectl_complete-" + plugin.replace("-", "_"), *args], env)

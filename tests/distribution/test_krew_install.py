@@ -9,7 +9,7 @@ import tarfile
 import pytest
 
 from tests.distribution import krew as krewlib
-from tests.distribution.conftest import (PLUGINS, ROOT, bare_env, expected, run, scenario,
+from tests.distribution.conftest import (PLUGINS, complete, ROOT, bare_env, expected, run, scenario,
                                          tar_bytes)
 
 DIAGNOSES = [
@@ -91,9 +91,9 @@ def test_the_documented_completion_one_liner_works_after_krew_install(krew, sysb
     server = standin(scenario("02-crashloop-backoff"), scenario("04-service-connectivity"))
     kubeconfig = server.write_kubeconfig(str(tmp_path / "kubeconfig"), namespace="default")
     env["KUBECONFIG"] = kubeconfig
-    pods = run(["kubectl", "__complete", "why", "cra"], env)
+    pods = complete("why", ["cra"], env)
     assert pods.stdout.splitlines() == ["crasher-7d4f5b8c-mk2n3", ":4"], pods.stdout + pods.stderr
-    services = run(["kubectl", "__complete", "endpoints-check", "back"], env)
+    services = complete("endpoints-check", ["back"], env)
     assert services.stdout.splitlines() == ["backend-service", ":4"]
 
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.distribution.conftest import PLUGINS, bare_env, run, scenario
+from tests.distribution.conftest import PLUGINS, bare_env, complete, run, scenario
 
 COMPLETERS = ["kubectl_complete-" + p.replace("-", "_") for p in PLUGINS]
 
@@ -81,8 +81,8 @@ def test_completion_through_kubectl_after_pip_install(venv, kubectl_only, standi
     server = standin(scenario("02-crashloop-backoff"), scenario("04-service-connectivity"))
     kubeconfig = server.write_kubeconfig(str(tmp_path / "kubeconfig"), namespace="default")
     env = bare_env([os.path.join(venv, "bin"), kubectl_only], str(tmp_path), kubeconfig)
-    result = run(["kubectl", "__complete", "why", "crash"], env)
+    result = complete("why", ["crash"], env)
     assert result.stdout.splitlines() == ["crasher-7d4f5b8c-mk2n3", ":4"], result.stderr
-    result = run(["kubectl", "__complete", "oomcheck", "-n", ""], env)
+    result = complete("oomcheck", ["-n", ""], env)
     assert result.stdout.splitlines()[-1] == ":4"
     assert "default" in result.stdout.splitlines()
