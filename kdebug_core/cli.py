@@ -131,8 +131,7 @@ class Options:
         if self.all_namespaces and self.namespace:
             # kubectl lets -A win silently; saying so avoids a scan the user did not mean.
             raise UsageError("use either -n/--namespace or -A/--all-namespaces, not both")
-        if self.all_namespaces and any("/" not in t or t.count("/") == 1 for t in self.targets) \
-                and self.targets:
+        if self.all_namespaces and any(_named_namespaced(t) for t in self.targets):
             raise UsageError("a resource cannot be retrieved by name across all namespaces; "
                              "drop -A or give -n NAMESPACE")
         if not self.targets and not self.stdin_targets and not self.all_namespaces \
@@ -146,3 +145,15 @@ class Options:
             from .sources.live import parse_request_timeout
             parse_request_timeout(self.request_timeout)
         return self
+
+
+def _named_namespaced(target: str) -> bool:
+    """NAME or KIND/NAME of a namespaced kind (which -A cannot look up by name); node/NAME is fine."""
+    from . import kinds
+    parts = target.split("/")
+    if len(parts) == 1:
+        return True
+    if len(parts) == 2:
+        info = kinds.lookup(parts[0])
+        return info is None or info.namespaced
+    return False

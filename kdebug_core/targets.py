@@ -96,10 +96,16 @@ def targets_from_stdin(text: str, allowed: Iterable[str]) -> List[Target]:
     out = []
     for line in stripped.splitlines():
         line = line.strip()
-        if line and not line.startswith("#"):
-            t = parse_target(line, allowed)
-            if t not in out:
-                out.append(t)
+        if not line or line.startswith("#"):
+            continue
+        info = kinds.lookup(line.split("/")[-2]) if line.count("/") >= 1 else None
+        if info is not None and info.kind not in allowed:
+            continue  # another plugin's subject in a pipeline (node/NAME from oomcheck)
+        t = parse_target(line, allowed)
+        if t not in out:
+            out.append(t)
+    if not out:
+        raise InputError("no targets this plugin can take on standard input")
     return out
 
 

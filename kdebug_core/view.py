@@ -121,8 +121,17 @@ class ClusterView:
         return self.backend.offline
 
     # ---- degraded reads ---------------------------------------------------------------------
+    @staticmethod
+    def _resource(kind: str) -> str:
+        """`pods`, or `pods.metrics.k8s.io` outside the core group (kubectl's spelling)."""
+        info = BY_KIND.get(kind)
+        if info is None:
+            return kind
+        group = info.group_version.rpartition("/")[0]
+        return f"{info.resource}.{group}" if group else info.resource
+
     def _forbidden(self, kind: str, exc: Forbidden):
-        resource = BY_KIND[kind].resource if kind in BY_KIND else kind
+        resource = self._resource(kind)
         if resource not in self._unreadable:
             self._unreadable[resource] = str(exc)
             where = f" in namespace {exc.namespace}" if exc.namespace else ""
@@ -131,8 +140,7 @@ class ClusterView:
 
     def readable(self, kind: str) -> bool:
         """False once the API refused this kind (403): absence then proves nothing."""
-        resource = BY_KIND[kind].resource if kind in BY_KIND else kind
-        return resource not in self._unreadable
+        return self._resource(kind) not in self._unreadable
 
     def note(self, text: str):
         if text not in self.notes:

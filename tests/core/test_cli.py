@@ -88,3 +88,11 @@ def test_a_bare_name_is_the_plugins_subject():
     assert parse_target("backend-service", PLUGINS["endpoints-check"].target_kinds) == \
         Target("Service", "backend-service")
     assert parse_target("web-1", PLUGINS["oomcheck"].target_kinds) == Target("Pod", "web-1")
+
+
+def test_a_cluster_scoped_target_goes_with_all_namespaces():
+    assert options("node/kind-worker", "-A", plugin="oomcheck").targets == ["node/kind-worker"]
+
+
+def test_stdin_skips_other_plugins_subjects():
+    assert targets_from_stdin("node/kind-worker\ndefault/pod/a\n", WHY) == [Target("Pod", "a", "default")]
