@@ -73,10 +73,10 @@ def test_kubectl_plugin_list_shows_the_four_without_warnings(krew, sysbin, tmp_p
 
 
 def _doc_block(marker: str) -> str:
-    with open(os.path.join(ROOT, "docs", "install.md"), encoding="utf-8") as fh:
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as fh:
         text = fh.read()
     m = re.search(re.escape(f"<!-- {marker} -->") + r"\s*```sh\n(.*?)```", text, re.S)
-    assert m, f"docs/install.md has no block marked {marker}"
+    assert m, f"README.md has no block marked {marker}"
     return m.group(1)
 
 
