@@ -71,13 +71,15 @@ def load_configuration(opts: ConnectionOptions) -> Tuple[object, Optional[str]]:
                 raise UsageError(f"cannot read kubeconfig {p}: no such file")
         try:
             contexts, active = config.list_kube_config_contexts(config_file=path)
-            wanted = opts.context or (active or {}).get("name")
+            # kubectl takes current-context from the FIRST file of KUBECONFIG that sets it; the
+            # package's merger lets the last one win, so decide it here and name it explicitly.
+            wanted = opts.context or _first_current_context(path) or (active or {}).get("name")
             ctx = next((c for c in contexts or [] if c.get("name") == wanted), None)
             if opts.context and ctx is None:
                 names = ", ".join(sorted(c.get("name", "") for c in contexts or []))
                 raise UsageError(f"context {opts.context!r} does not exist in the kubeconfig "
                                  f"(contexts: {names or 'none'})")
-            config.load_kube_config(config_file=path, context=opts.context,
+            config.load_kube_config(config_file=path, context=wanted,
                                     client_configuration=cfg, persist_config=False)
         except ConfigException as exc:
             raise ClusterError(f"invalid kubeconfig: {exc}") from None
@@ -103,20 +105,37 @@ def load_configuration(opts: ConnectionOptions) -> Tuple[object, Optional[str]]:
                        "running inside a cluster; use -f FILE to analyse saved output offline")
 
 
+def _first_current_context(path: Optional[str]) -> Optional[str]:
+    """current-context as kubectl merges KUBECONFIG: the first file that sets one wins."""
+    paths = [path] if path else [p for p in os.environ.get("KUBECONFIG", "").split(os.pathsep) if p]
+    import yaml
+    for p in paths:
+        try:
+            with open(os.path.expanduser(p)) as fh:
+                doc = yaml.safe_load(fh) or {}
+        except (OSError, yaml.YAMLError):
+            continue
+        if isinstance(doc, dict) and doc.get("current-context"):
+            return doc["current-context"]
+    return None
+
+
 def context_namespace_only(opts: ConnectionOptions) -> Optional[str]:
     """The current context's namespace without loading credentials (for offline runs)."""
-    path = opts.kubeconfig or os.environ.get("KUBECONFIG", "").split(os.pathsep)[0] \
-        or os.path.expanduser("~/.kube/config")
-    try:
-        with open(path) as fh:
-            import yaml
-            doc = yaml.safe_load(fh) or {}
-    except Exception:
-        return None
-    wanted = opts.context or doc.get("current-context")
-    for ctx in doc.get("contexts") or []:
-        if ctx.get("name") == wanted:
-            return (ctx.get("context") or {}).get("namespace")
+    import yaml
+    paths = [opts.kubeconfig] if opts.kubeconfig else \
+        [p for p in os.environ.get("KUBECONFIG", "").split(os.pathsep) if p] or ["~/.kube/config"]
+    wanted = opts.context or _first_current_context(opts.kubeconfig or
+                                                    (None if os.environ.get("KUBECONFIG") else paths[0]))
+    for p in paths:
+        try:
+            with open(os.path.expanduser(p)) as fh:
+                doc = yaml.safe_load(fh) or {}
+        except (OSError, yaml.YAMLError):
+            continue
+        for ctx in (doc.get("contexts") or []) if isinstance(doc, dict) else []:
+            if isinstance(ctx, dict) and ctx.get("name") == wanted:
+                return (ctx.get("context") or {}).get("namespace")
     return None
 
 
