@@ -28,7 +28,6 @@ Directives (Cobra's ShellCompDirective): 4 = no file completion (every answer bu
 """
 
 import json
-import os
 import shutil
 import subprocess
 import sys

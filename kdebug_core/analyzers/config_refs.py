@@ -416,8 +416,8 @@ def _finding(ctx: PodContext, p: Problem) -> Finding:
         match = difflib.get_close_matches(p.key, [k for k in keys if k != p.key], n=1, cutoff=0.75)
         close = match[0] if match else None
     elif p.kind == "Secret":
-        evidence.append(f"Secret keys are not read (metadata only): the missing key comes from the "
-                        f"kubelet's message")
+        evidence.append("Secret keys are not read (metadata only): the missing key comes from the "
+                        "kubelet's message")
 
     suggestions = _suggestions(ctx, p, close)
     details = {"kind": p.kind, "name": p.name, "key": p.key,

@@ -227,7 +227,7 @@ def _node_lines(ctx: PodContext, node: dict, resource: str) -> List[str]:
             continue
         since = age(c.get("lastTransitionTime"), ctx.view.now)
         if c.get("status") == "True":
-            state = f"=True" + (f" for {since}" if since else "")
+            state = "=True" + (f" for {since}" if since else "")
         else:
             state = f"={c.get('status')} now" + (f", changed {since} ago" if since else "")
         lines.append(f"node {name}: {c.get('type')}{state}"

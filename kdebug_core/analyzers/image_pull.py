@@ -7,7 +7,7 @@ and only in the `Failed` events once it is backing off (the BackOff message is j
 """
 
 import re
-from typing import List, Optional
+from typing import List
 
 from ..findings import Finding
 from ..sanitize import clean

@@ -179,7 +179,7 @@ def _near_limit(ctx, c, metrics, usage, limit_raw, limit, request_raw) -> Findin
     evidence = [reading,
                 f"memory limit {quantity_text(limit_raw)}, request {quantity_text(request_raw)}: "
                 f"{pct}% of the limit in use",
-                f"at the limit the kernel kills the container (OOMKilled, exit 137)"]
+                "at the limit the kernel kills the container (OOMKilled, exit 137)"]
     if c.restarts:
         last = c.last_terminated or {}
         evidence.append(f"restarted {c.restarts} time{'' if c.restarts == 1 else 's'}"

@@ -36,7 +36,7 @@ from ..findings import Finding, ObjectRef
 from ..quantity import format_bytes, memory_bytes, round_up_memory
 from ..sanitize import clean
 from ..timeutil import age, parse_time
-from ..view import ClusterView, event_time, meta
+from ..view import ClusterView, event_time
 from .base import Container, PodContext
 
 WINDOW = timedelta(seconds=15)    # a container killed this close to the event was the victim

@@ -349,7 +349,7 @@ def _gated(ctx: PodContext, cond: dict) -> Finding:
     return ctx.finding(
         "Unschedulable", summary,
         cause="SchedulingGated", severity="warning",
-        evidence=[f"condition PodScheduled=False (SchedulingGated)"
+        evidence=["condition PodScheduled=False (SchedulingGated)"
                   + (f": {clean(cond.get('message'))}" if cond.get("message") else "")],
         suggestions=[f"kubectl get pod {quote(ctx.name)} {ctx.ns_flag} -o jsonpath='{{.spec.schedulingGates}}'"
                      "  # the controller that added the gate removes it when ready"],
@@ -652,8 +652,8 @@ def _fix_for(ctx, cause, c, requests, nodes, largest, workload) -> List[str]:
     elif cause == "HostPortConflict":
         out.append("kubectl get pods -A -o wide | grep -v Completed  # who holds the hostPort on each node")
     elif cause == "VolumeNodeAffinityConflict":
-        out.append(f"kubectl get pv -o custom-columns=NAME:.metadata.name,CLAIM:.spec.claimRef.name,"
-                   f"NODEAFFINITY:.spec.nodeAffinity")
+        out.append("kubectl get pv -o custom-columns=NAME:.metadata.name,CLAIM:.spec.claimRef.name,"
+                   "NODEAFFINITY:.spec.nodeAffinity")
     elif cause == "NodeNotReady":
         out.append("kubectl get nodes")
         out.append("kubectl describe nodes | grep -A 8 Conditions")

@@ -139,7 +139,7 @@ def _healthy(report: Report, style: Style, many: bool) -> List[str]:
         detail = report.healthy_detail.get(r.slug())
         lines.append(style("✓ ", "ok") + f"{r.kind.lower()}/{clean(r.name)}"
                      + (f" -n {clean(r.namespace)}" if r.namespace else "")
-                     + f": healthy" + (f" ({clean(detail)})" if detail else ""))
+                     + ": healthy" + (f" ({clean(detail)})" if detail else ""))
     return lines
 
 

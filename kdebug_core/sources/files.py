@@ -11,7 +11,6 @@ Documents that are not Kubernetes objects (no `kind`) found while walking a dire
 a scenario folder also holds READMEs and expected results.
 """
 
-import io
 import json
 import os
 import re

@@ -105,35 +105,37 @@ def load_configuration(opts: ConnectionOptions) -> Tuple[object, Optional[str]]:
                        "running inside a cluster; use -f FILE to analyse saved output offline")
 
 
-def _first_current_context(path: Optional[str]) -> Optional[str]:
-    """current-context as kubectl merges KUBECONFIG: the first file that sets one wins."""
-    paths = [path] if path else [p for p in os.environ.get("KUBECONFIG", "").split(os.pathsep) if p]
+def _kubeconfig_files(path: Optional[str]) -> List[str]:
+    """The kubeconfig files in kubectl's order: --kubeconfig, else KUBECONFIG's, else the default."""
+    if path:
+        return [path]
+    return [p for p in os.environ.get("KUBECONFIG", "").split(os.pathsep) if p] or ["~/.kube/config"]
+
+
+def _kubeconfig_docs(path: Optional[str]):
+    """Each readable kubeconfig file as a dict (unreadable ones are skipped, as kubectl does)."""
     import yaml
-    for p in paths:
+    for p in _kubeconfig_files(path):
         try:
             with open(os.path.expanduser(p)) as fh:
                 doc = yaml.safe_load(fh) or {}
         except (OSError, yaml.YAMLError):
             continue
-        if isinstance(doc, dict) and doc.get("current-context"):
-            return doc["current-context"]
-    return None
+        if isinstance(doc, dict):
+            yield doc
+
+
+def _first_current_context(path: Optional[str]) -> Optional[str]:
+    """current-context as kubectl merges KUBECONFIG: the first file that sets one wins."""
+    return next((d["current-context"] for d in _kubeconfig_docs(path) if d.get("current-context")),
+                None)
 
 
 def context_namespace_only(opts: ConnectionOptions) -> Optional[str]:
     """The current context's namespace without loading credentials (for offline runs)."""
-    import yaml
-    paths = [opts.kubeconfig] if opts.kubeconfig else \
-        [p for p in os.environ.get("KUBECONFIG", "").split(os.pathsep) if p] or ["~/.kube/config"]
-    wanted = opts.context or _first_current_context(opts.kubeconfig or
-                                                    (None if os.environ.get("KUBECONFIG") else paths[0]))
-    for p in paths:
-        try:
-            with open(os.path.expanduser(p)) as fh:
-                doc = yaml.safe_load(fh) or {}
-        except (OSError, yaml.YAMLError):
-            continue
-        for ctx in (doc.get("contexts") or []) if isinstance(doc, dict) else []:
+    wanted = opts.context or _first_current_context(opts.kubeconfig)
+    for doc in _kubeconfig_docs(opts.kubeconfig):
+        for ctx in doc.get("contexts") or []:
             if isinstance(ctx, dict) and ctx.get("name") == wanted:
                 return (ctx.get("context") or {}).get("namespace")
     return None

@@ -9,7 +9,7 @@ from kdebug_core.findings import Report
 from kdebug_core.main import run
 from kdebug_core.render import render
 from kdebug_core.render.table import HEADERS, render as render_table
-from tests.helpers import FIXTURES, SCENARIOS, fixture, pod_context, view_of
+from tests.helpers import SCENARIOS, fixture, pod_context, view_of
 
 
 def oomcheck(*args):

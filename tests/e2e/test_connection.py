@@ -1,7 +1,6 @@
 """Connection defaults as kubectl has them: namespace from flag → context → default, contexts and
 KUBECONFIG merging, in-cluster config, and `-o wide`'s timeline."""
 
-import json
 import os
 
 import pytest
