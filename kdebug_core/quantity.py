@@ -59,9 +59,10 @@ def format_bytes(n: Optional[float]) -> str:
 
 
 def round_up_memory(n: float) -> str:
-    """A limit to suggest: rounded up to a sensible step (64Mi under 1Gi, 256Mi above)."""
+    """A limit to suggest, rounded up to a step a person would write: 64Mi under 1Gi, 256Mi up to
+    8Gi, whole Gi above (18Gi, not 18176Mi)."""
     n = float(n)
-    step = 64 * MI if n < GI else 256 * MI
+    step = 64 * MI if n < GI else 256 * MI if n < 8 * GI else GI
     rounded = -(-int(n) // step) * step
     if rounded % GI == 0:
         return f"{rounded // GI}Gi"

@@ -106,7 +106,7 @@ def test_disk_pressure_eviction_of_a_container_with_no_storage_request():
     assert "node kind-worker2: DiskPressure=True for 4m22s (kubelet has disk pressure)" in f.evidence
     assert any("Attempting to reclaim ephemeral-storage" in e for e in f.evidence)
     assert f.suggestions[0].startswith("kubectl set resources deployment/report-builder -n batch -c builder "
-                                       "--requests=ephemeral-storage=10496Mi")
+                                       "--requests=ephemeral-storage=11Gi")
     assert "kubectl top nodes" not in f.suggestions
 
 
