@@ -56,3 +56,11 @@ def check(findings: List[Dict], expected: List[Dict]):
     surprises = [(f["reason"], f["object"]["name"]) for f in findings
                  if f["severity"] == "error" and (f["reason"], f["object"]["name"]) not in wanted]
     assert not surprises, f"unexpected errors: {surprises}"
+
+
+def check_run(result, scenario_dir: str, plugin: str):
+    """A plugin's `-o json` run on one scenario: exit 1 when problems are expected, else 0, and the
+    findings that expected.yaml lists for that plugin."""
+    expected = expected_for(scenario_dir, plugin)
+    assert result.returncode == (1 if expected else 0), result.stdout[-2000:] + result.stderr
+    check(result.json()["findings"], expected)

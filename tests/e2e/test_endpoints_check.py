@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 
 from tests.e2e.conftest import SCENARIOS, scenario
-from tests.e2e.oracle import check, expected_for, scenario_dirs
+from tests.e2e.oracle import check_run, scenario_dirs
 
 SCENARIOS_WITH_SERVICES = scenario_dirs(SCENARIOS, "endpoints-check") if os.path.isdir(SCENARIOS) else []
 
@@ -27,18 +27,14 @@ def test_there_are_service_scenarios_to_check():
 @pytest.mark.parametrize("name", SCENARIOS_WITH_SERVICES)
 def test_scenario_offline_with_f(plugin, name):
     result = plugin("kubectl-endpoints_check", "-f", scenario(name), "-A", "-o", "json")
-    expected = expected_for(scenario(name), "endpoints-check")
-    assert result.returncode == (1 if expected else 0), result.stdout + result.stderr
-    check(result.json()["findings"], expected)
+    check_run(result, scenario(name), "endpoints-check")
 
 
 @pytest.mark.parametrize("name", SCENARIOS_WITH_SERVICES)
 def test_scenario_live_through_kubectl_plugin_dispatch(cluster, kubectl, name):
     api = cluster(scenario(name))
     result = kubectl(api, "endpoints-check", "-A", "-o", "json")
-    expected = expected_for(scenario(name), "endpoints-check")
-    assert result.returncode == (1 if expected else 0), result.stdout + result.stderr
-    check(result.json()["findings"], expected)
+    check_run(result, scenario(name), "endpoints-check")
     assert api.gets_only()
     # every kind once, cluster-wide: no request names a namespace or an object
     paths = [r.path for r in api.api_requests()

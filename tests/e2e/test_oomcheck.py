@@ -10,7 +10,7 @@ import pytest
 
 from kdebug_core.quantity import memory_bytes
 from tests.e2e.conftest import SCENARIOS, scenario
-from tests.e2e.oracle import check, expected_for, scenario_dirs
+from tests.e2e.oracle import check_run, expected_for, scenario_dirs
 
 OOM_SCENARIOS = scenario_dirs(SCENARIOS, "oomcheck") if os.path.isdir(SCENARIOS) else []
 
@@ -23,18 +23,14 @@ def test_there_are_scenarios_to_check():
 @pytest.mark.parametrize("name", OOM_SCENARIOS)
 def test_scenario_offline_with_f(plugin, name):
     result = plugin("kubectl-oomcheck", "-f", scenario(name), "-A", "-o", "json")
-    expected = expected_for(scenario(name), "oomcheck")
-    assert result.returncode == (1 if expected else 0), result.stderr
-    check(result.json()["findings"], expected)
+    check_run(result, scenario(name), "oomcheck")
 
 
 @pytest.mark.parametrize("name", OOM_SCENARIOS)
 def test_scenario_live_through_kubectl_plugin_dispatch(cluster, kubectl, name):
     api = cluster(scenario(name), metrics_enabled=True)
     result = kubectl(api, "oomcheck", "-A", "-o", "json")
-    expected = expected_for(scenario(name), "oomcheck")
-    assert result.returncode == (1 if expected else 0), result.stderr
-    check(result.json()["findings"], expected)
+    check_run(result, scenario(name), "oomcheck")
     assert api.gets_only()
 
 

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from tests.e2e.conftest import SCENARIOS, scenario
-from tests.e2e.oracle import check, expected_for, scenario_dirs
+from tests.e2e.oracle import check_run, scenario_dirs
 from tests.helpers import fixture
 
 PROBE_SCENARIOS = scenario_dirs(SCENARIOS, "probecheck") if os.path.isdir(SCENARIOS) else []
@@ -32,18 +32,14 @@ def test_the_probe_scenarios_are_there():
 @pytest.mark.parametrize("name", PROBE_SCENARIOS)
 def test_scenario_offline_with_f(plugin, name):
     result = plugin("kubectl-probecheck", "-f", scenario(name), "-A", "-o", "json")
-    expected = expected_for(scenario(name), "probecheck")
-    assert result.returncode == (1 if expected else 0), result.stderr
-    check(result.json()["findings"], expected)
+    check_run(result, scenario(name), "probecheck")
 
 
 @pytest.mark.parametrize("name", PROBE_SCENARIOS)
 def test_scenario_live_through_kubectl_plugin_dispatch(cluster, kubectl, name):
     api = cluster(scenario(name))
     result = kubectl(api, "probecheck", "-A", "-o", "json")
-    expected = expected_for(scenario(name), "probecheck")
-    assert result.returncode == (1 if expected else 0), result.stderr
-    check(result.json()["findings"], expected)
+    check_run(result, scenario(name), "probecheck")
     assert api.gets_only() and not proxy_requests(api)
 
 

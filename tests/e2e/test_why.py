@@ -8,7 +8,7 @@ import socket
 import pytest
 
 from tests.e2e.conftest import SCENARIOS, scenario
-from tests.e2e.oracle import check, expected_for, scenario_dirs
+from tests.e2e.oracle import check, check_run, expected_for, scenario_dirs
 
 WHY_SCENARIOS = scenario_dirs(SCENARIOS, "why") if os.path.isdir(SCENARIOS) else []
 
@@ -20,18 +20,14 @@ def test_there_are_scenarios_to_check():
 @pytest.mark.parametrize("name", WHY_SCENARIOS)
 def test_scenario_offline_with_f(plugin, name):
     result = plugin("kubectl-why", "-f", scenario(name), "-A", "-o", "json")
-    expected = expected_for(scenario(name), "why")
-    assert result.returncode == (1 if expected else 0), result.stderr
-    check(result.json()["findings"], expected)
+    check_run(result, scenario(name), "why")
 
 
 @pytest.mark.parametrize("name", WHY_SCENARIOS)
 def test_scenario_live_through_kubectl_plugin_dispatch(cluster, kubectl, name):
     api = cluster(scenario(name))
     result = kubectl(api, "why", "-A", "-o", "json")
-    expected = expected_for(scenario(name), "why")
-    assert result.returncode == (1 if expected else 0), result.stderr
-    check(result.json()["findings"], expected)
+    check_run(result, scenario(name), "why")
     assert api.gets_only()
 
 
