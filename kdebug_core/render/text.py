@@ -137,8 +137,12 @@ def _healthy(report: Report, style: Style, many: bool) -> List[str]:
     lines = []
     for r in clean_refs:
         detail = report.healthy_detail.get(r.slug())
-        lines.append(style("✓ ", "ok") + f"{r.kind.lower()}/{clean(r.name)}"
-                     + (f" -n {clean(r.namespace)}" if r.namespace else "")
+        where = f" -n {clean(r.namespace)}" if r.namespace else ""
+        if r.kind == "Service" and detail:
+            # endpoints-check's one line says what healthy means for a Service: ready endpoints.
+            lines.append(style("✓ ", "ok") + f"svc/{clean(r.name)}{where}: {clean(detail)}")
+            continue
+        lines.append(style("✓ ", "ok") + f"{r.kind.lower()}/{clean(r.name)}{where}"
                      + ": healthy" + (f" ({clean(detail)})" if detail else ""))
     return lines
 

@@ -80,8 +80,7 @@ def test_a_healthy_service_prints_one_line_and_exits_0(cluster, kubectl):
     result = kubectl(api, "endpoints-check", "svc/storefront")
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("\n") == 1, result.stdout
-    assert "service/storefront" in result.stdout
-    assert "2/2 endpoints ready on port 80 → 80" in result.stdout
+    assert result.stdout == "✓ svc/storefront -n default: 2/2 endpoints ready on port 80 → 80\n"
 
 
 def test_a_named_target_port_is_shown_resolved_when_healthy(plugin, tmp_path):
