@@ -80,11 +80,14 @@ def analyze_pod(view: ClusterView, pod: dict, plugin: str) -> List[Finding]:
 
 
 def drop_superseded(found: List[Finding]) -> List[Finding]:
-    """Keep the cause, drop the symptom it explains (per container; see SUPERSEDED_BY)."""
+    """Keep the cause, drop the symptom it explains (per container, or pod-wide for the causes in
+    POD_WIDE_CAUSES; see SUPERSEDED_BY)."""
     present = {(f.container, f.reason) for f in found}
+    pod_wide = {f.reason for f in found if f.reason in analyzers.POD_WIDE_CAUSES}
     out = []
     for f in found:
-        if any((f.container, other) in present for other in analyzers.SUPERSEDED_BY.get(f.reason, ())):
+        causes = analyzers.SUPERSEDED_BY.get(f.reason, ())
+        if any((f.container, other) in present or other in pod_wide for other in causes):
             continue
         if f not in out:
             out.append(f)

@@ -64,3 +64,7 @@ SUPERSEDED_BY = {
 
 def pod_analyzers(plugin: str):
     return POD_ANALYZERS.get(plugin, [])
+
+# Causes that explain the symptoms of every container of the pod, not only their own: an eviction
+# kills all containers, though its message names only the one that used most.
+POD_WIDE_CAUSES = {"Evicted"}

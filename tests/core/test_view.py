@@ -103,3 +103,14 @@ def test_events_k8s_io_events_are_read_in_core_shape():
     series = normalize_event({"involvedObject": {}, "lastTimestamp": None, "eventTime": "2026-11-20T10:00:00.123456Z",
                               "series": {"count": 4, "lastObservedTime": "2026-11-20T10:04:00.000001Z"}})
     assert series["count"] == 4 and series["lastTimestamp"].startswith("2026-11-20T10:04")
+
+
+def test_an_eviction_explains_the_kills_of_every_container_of_the_pod():
+    from kdebug_core.engine import drop_superseded
+    from kdebug_core.findings import Finding, ObjectRef
+
+    pod = ObjectRef("Pod", "ns", "p")
+    found = [Finding("why", "Evicted", pod, "evicted", container="app"),
+             Finding("why", "ContainerExitedSIGKILL", pod, "killed", container="sidecar"),
+             Finding("why", "ImagePullBackOff", pod, "pull", container="sidecar")]
+    assert [f.reason for f in drop_superseded(found)] == ["Evicted", "ImagePullBackOff"]
