@@ -37,3 +37,24 @@ def only(findings, reason: str):
     matching = [f for f in findings if f.reason == reason]
     assert len(matching) == 1, f"expected one {reason}, got {[f.reason for f in findings]}"
     return matching[0]
+
+
+def run_service_analyzer(analyze, path: str, name: str, patch=None, plugin: str = "endpoints-check"):
+    """Findings of one Service analyzer for the Service `name` of a fixture file (optionally
+    edited in place by `patch(service)` first)."""
+    view = view_of(path)
+    svc = next(s for s in view.list("Service", None) if meta(s)["name"] == name)
+    if patch:
+        patch(svc)
+    return analyze(view, svc, plugin)
+
+
+def edited_fixture(tmp_path, folder: str, name: str, edit) -> str:
+    """A copy of fixture `folder/name` whose items `edit(items)` changed, written under tmp_path."""
+    import json
+    with open(fixture(folder, name)) as fh:
+        doc = json.load(fh)
+    edit(doc["items"])
+    path = tmp_path / name
+    path.write_text(json.dumps(doc))
+    return str(path)

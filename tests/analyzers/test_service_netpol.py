@@ -4,23 +4,15 @@ namespace, or nothing on the Service's port) in: named, with what to run next.""
 import json
 
 from kdebug_core.analyzers import service_netpol
-from kdebug_core.view import meta
-from tests.helpers import fixture, only, view_of
+from tests.helpers import edited_fixture, fixture, only, run_service_analyzer
 
 
 def service_findings(path, name="web"):
-    view = view_of(path)
-    svc = next(s for s in view.list("Service", None) if meta(s)["name"] == name)
-    return service_netpol.analyze(view, svc, "endpoints-check")
+    return run_service_analyzer(service_netpol.analyze, path, name)
 
 
 def edited(tmp_path, name, edit):
-    with open(fixture("service_netpol", name)) as fh:
-        doc = json.load(fh)
-    edit(doc["items"])
-    path = tmp_path / name
-    path.write_text(json.dumps(doc))
-    return str(path)
+    return edited_fixture(tmp_path, "service_netpol", name, edit)
 
 
 def test_a_default_deny_policy_isolates_the_backends_and_is_named():

@@ -1,26 +1,17 @@
 """targetPort against the backend containers' ports: a named port nobody declares is an error; a
 number nobody declares is a warning unless the kubelet found it refusing connections."""
 
-import json
 
 from kdebug_core.analyzers import service_ports
-from kdebug_core.view import meta
-from tests.helpers import fixture, only, view_of
+from tests.helpers import edited_fixture, fixture, only, run_service_analyzer
 
 
 def service_findings(path, name):
-    view = view_of(path)
-    svc = next(s for s in view.list("Service", None) if meta(s)["name"] == name)
-    return service_ports.analyze(view, svc, "endpoints-check")
+    return run_service_analyzer(service_ports.analyze, path, name)
 
 
 def edited(tmp_path, name, edit):
-    with open(fixture("service_ports", name)) as fh:
-        doc = json.load(fh)
-    edit(doc["items"])
-    path = tmp_path / name
-    path.write_text(json.dumps(doc))
-    return str(path)
+    return edited_fixture(tmp_path, "service_ports", name, edit)
 
 
 def test_a_named_target_port_no_container_declares_is_an_error_with_both_fixes():

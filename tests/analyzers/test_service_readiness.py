@@ -4,16 +4,11 @@ root cause: a failing readiness probe with the kubelet's message, a crash loop..
 import json
 
 from kdebug_core.analyzers import service_readiness
-from kdebug_core.view import meta
-from tests.helpers import fixture, only, view_of
+from tests.helpers import fixture, only, run_service_analyzer
 
 
 def service_findings(path, name, patch=None):
-    view = view_of(path)
-    svc = next(s for s in view.list("Service", None) if meta(s)["name"] == name)
-    if patch:
-        patch(svc)
-    return service_readiness.analyze(view, svc, "endpoints-check")
+    return run_service_analyzer(service_readiness.analyze, path, name, patch)
 
 
 def test_a_readiness_probe_answering_503_leaves_the_service_without_ready_endpoints():

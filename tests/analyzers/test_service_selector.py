@@ -8,13 +8,11 @@ from kdebug_core.analyzers import service_selector
 from kdebug_core.labels import matches, requirements_from_map
 from kdebug_core.services import service_summary
 from kdebug_core.view import meta
-from tests.helpers import fixture, only, view_of
+from tests.helpers import fixture, only, run_service_analyzer, view_of
 
 
 def service_findings(analyze, path, name, plugin="endpoints-check"):
-    view = view_of(path)
-    svc = next(s for s in view.list("Service", None) if meta(s)["name"] == name)
-    return analyze(view, svc, plugin)
+    return run_service_analyzer(analyze, path, name, plugin=plugin)
 
 
 def merge_patch(target, patch):

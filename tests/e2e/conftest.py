@@ -130,3 +130,22 @@ def plugin(tmp_path):
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
     return run
+
+
+@pytest.fixture
+def unreachable_kubeconfig(tmp_path):
+    """(kubeconfig path, "127.0.0.1:PORT") for a server address where nothing listens."""
+    import socket
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    address = "127.0.0.1:%d" % sock.getsockname()[1]
+    sock.close()  # nothing listens there now
+    cfg = tmp_path / "unreachable-kubeconfig"
+    cfg.write_text(f"""apiVersion: v1
+kind: Config
+clusters: [{{name: gone, cluster: {{server: "http://{address}"}}}}]
+users: [{{name: u, user: {{token: t}}}}]
+contexts: [{{name: gone, context: {{cluster: gone, user: u}}}}]
+current-context: gone
+""")
+    return str(cfg), address

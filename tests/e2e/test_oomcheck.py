@@ -4,7 +4,6 @@ diagnosis."""
 
 import json
 import os
-import socket
 
 import pytest
 
@@ -206,19 +205,8 @@ def test_unreadable_file_is_exit_2(plugin, tmp_path):
         assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
 
 
-def test_unreachable_server_is_exit_3(plugin, tmp_path):
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    cfg = tmp_path / "kubeconfig"
-    cfg.write_text(f"""apiVersion: v1
-kind: Config
-clusters: [{{name: gone, cluster: {{server: "http://127.0.0.1:{port}"}}}}]
-users: [{{name: u, user: {{token: t}}}}]
-contexts: [{{name: gone, context: {{cluster: gone, user: u}}}}]
-current-context: gone
-""")
-    result = plugin("kubectl-oomcheck", "-A", "--request-timeout", "5s", kubeconfig=str(cfg))
-    assert result.returncode == 3 and f"127.0.0.1:{port}" in result.stderr
+def test_unreachable_server_is_exit_3(plugin, unreachable_kubeconfig):
+    cfg, address = unreachable_kubeconfig
+    result = plugin("kubectl-oomcheck", "-A", "--request-timeout", "5s", kubeconfig=cfg)
+    assert result.returncode == 3 and address in result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr

@@ -3,7 +3,6 @@ and with -f on files. Each scenario's expected.yaml holds the runbook's diagnosi
 
 import json
 import os
-import socket
 
 import pytest
 
@@ -116,22 +115,11 @@ def test_unknown_pod_exit_2_with_close_names(cluster, kubectl):
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
 
 
-def test_unreachable_server_exit_3_names_it(kubectl, tmp_path, plugin):
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()  # nothing listens there now
-    cfg = tmp_path / "kubeconfig"
-    cfg.write_text(f"""apiVersion: v1
-kind: Config
-clusters: [{{name: gone, cluster: {{server: "http://127.0.0.1:{port}"}}}}]
-users: [{{name: u, user: {{token: t}}}}]
-contexts: [{{name: gone, context: {{cluster: gone, user: u}}}}]
-current-context: gone
-""")
-    result = plugin("kubectl-why", "some-pod", "--request-timeout", "5s", kubeconfig=str(cfg))
+def test_unreachable_server_exit_3_names_it(plugin, unreachable_kubeconfig):
+    cfg, address = unreachable_kubeconfig
+    result = plugin("kubectl-why", "some-pod", "--request-timeout", "5s", kubeconfig=cfg)
     assert result.returncode == 3
-    assert f"127.0.0.1:{port}" in result.stderr and "Traceback" not in result.stderr
+    assert address in result.stderr and "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 1
 
 
