@@ -37,10 +37,31 @@ class ClusterError(KdebugError):
     exit_code = EXIT_CLUSTER
 
 
-class Forbidden(Exception):
-    """One kind could not be read (HTTP 403). Not fatal: the diagnosis degrades and says so."""
+class ReadFailed(Exception):
+    """One read failed for good (after retries): a 5xx, a timeout, a body that is not what the
+    API returns. Not fatal to the run: the view records it as a fact (`ClusterView.incomplete`),
+    and no verdict that needed it may be "healthy"."""
 
-    def __init__(self, resource, namespace, message):
+    status: "int | None" = None
+
+    def __init__(self, resource, namespace, message, status=None):
         super().__init__(message)
         self.resource = resource
         self.namespace = namespace
+        if status is not None:
+            self.status = status
+
+
+class Forbidden(ReadFailed):
+    """One kind could not be read (HTTP 403). Not fatal: the diagnosis degrades and says so."""
+
+    status = 403
+
+
+class NotServed(Exception):
+    """The server does not serve this API at all (no metrics-server, no events.k8s.io on an old
+    server). Not a failed read: verdicts that can do without it stay complete; said once."""
+
+    def __init__(self, resource, message=""):
+        super().__init__(message or f"the server does not serve {resource}")
+        self.resource = resource
