@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Dict, Iterable, List, Optional, Protocol, Tuple
 
-from .errors import Forbidden
+from .errors import NotServed, ReadFailed
 from .findings import ObjectRef
 from .kinds import BY_KIND
 from .timeutil import parse_time
@@ -104,6 +104,9 @@ class ClusterView:
     _events: Dict[Tuple[str, str, str], List[dict]] = field(default_factory=dict)
     _logs: Dict[Tuple[str, str, str, bool], Optional[str]] = field(default_factory=dict)
     _unreadable: Dict[str, str] = field(default_factory=dict)
+    # Every read that failed for good: a fact of the run, reported as the report's `incomplete`.
+    incomplete: List[dict] = field(default_factory=list)
+    _not_served: set = field(default_factory=set)
     _logs_fetched_for: set = field(default_factory=set)
     _logs_skipped_for: set = field(default_factory=set)
     _now: Optional[datetime] = None
@@ -130,17 +133,54 @@ class ClusterView:
         group = info.group_version.rpartition("/")[0]
         return f"{info.resource}.{group}" if group else info.resource
 
-    def _forbidden(self, kind: str, exc: Forbidden):
+    def _failed(self, kind: str, exc: ReadFailed, namespace: Optional[str] = None,
+                obj: Optional[Tuple[str, str]] = None):
+        """Record a read that failed for good. Absence of what it would have shown proves nothing,
+        and no verdict that needed it may be "healthy" (see `failed_reads_for`)."""
         resource = self._resource(kind)
-        if resource not in self._unreadable:
-            self._unreadable[resource] = str(exc)
-            where = f" in namespace {exc.namespace}" if exc.namespace else ""
-            self.notes.append(f"could not read {resource}{where} (forbidden): the diagnosis leaves "
-                              f"out what they would show")
+        ns = exc.namespace if exc.namespace is not None else namespace
+        entry = {"resource": resource, "namespace": ns, "status": exc.status,
+                 "message": str(exc)[:300]}
+        if obj is not None:
+            entry["object"] = f"{obj[0]}/{obj[1]}" if obj[0] else obj[1]
+        if entry not in self.incomplete:
+            self.incomplete.append(entry)
+        if obj is None:
+            self._unreadable.setdefault(resource, str(exc))
+        where = f" in namespace {ns}" if ns else ""
+        what = "forbidden" if exc.status == 403 else (f"HTTP {exc.status}" if exc.status else "failed")
+        if obj is None:
+            self.note(f"could not read {resource}{where} ({what}): the diagnosis leaves out what "
+                      f"they would show")
+
+    def _unserved(self, kind: str, exc: NotServed):
+        resource = self._resource(kind)
+        if resource not in self._not_served:
+            self._not_served.add(resource)
+            self.note(f"the server does not serve {resource}: verdicts that need it are left out")
 
     def readable(self, kind: str) -> bool:
-        """False once the API refused this kind (403): absence then proves nothing."""
-        return self._resource(kind) not in self._unreadable
+        """False once a read of this kind failed (403, 5xx, timeout) or the API is not served:
+        absence then proves nothing."""
+        resource = self._resource(kind)
+        return resource not in self._unreadable and resource not in self._not_served
+
+    def served(self, kind: str) -> bool:
+        return self._resource(kind) not in self._not_served
+
+    def failed_reads_for(self, pod: dict) -> List[dict]:
+        """The failed reads that bear on a pod's verdict: scope-wide lists of its namespace (or
+        of all namespaces) and reads about this very pod (its log, its events)."""
+        ns, name = key_of(pod)
+        out = []
+        for entry in self.incomplete:
+            obj = entry.get("object")
+            if obj is not None:
+                if obj == f"{ns}/{name}" or obj == name:
+                    out.append(entry)
+            elif entry.get("namespace") in (None, ns):
+                out.append(entry)
+        return out
 
     def note(self, text: str):
         if text not in self.notes:
@@ -166,8 +206,11 @@ class ClusterView:
         if cache_key not in self._lists:
             try:
                 items = self.backend.list(kind, ns, metadata_only=kind in METADATA_ONLY_KINDS)
-            except Forbidden as exc:
-                self._forbidden(kind, exc)
+            except ReadFailed as exc:
+                self._failed(kind, exc, ns)
+                items = []
+            except NotServed as exc:
+                self._unserved(kind, exc)
                 items = []
             self._lists[cache_key] = [normalize_event(i) for i in items] if kind == "Event" else items
         return self._lists[cache_key]
@@ -189,8 +232,11 @@ class ClusterView:
             try:
                 self._gets[gkey] = self.backend.get(kind, ns, name,
                                                     metadata_only=kind in METADATA_ONLY_KINDS)
-            except Forbidden as exc:
-                self._forbidden(kind, exc)
+            except ReadFailed as exc:
+                self._failed(kind, exc, ns)
+                self._gets[gkey] = None
+            except NotServed as exc:
+                self._unserved(kind, exc)
                 self._gets[gkey] = None
         return self._gets[gkey]
 
@@ -246,8 +292,11 @@ class ClusterView:
             try:
                 pool = [normalize_event(e) for e in
                         self.backend.list("Event", ns or None, field_selector=selector)]
-            except Forbidden as exc:
-                self._forbidden("Event", exc)
+            except ReadFailed as exc:
+                self._failed("Event", exc, ns or None, obj=(ns, name) if kind == "Pod" else None)
+                pool = []
+            except NotServed as exc:
+                self._unserved("Event", exc)
                 pool = []
         found = sorted((e for e in pool if about(e)), key=lambda e: event_time(e) or self.now)
         self._events[ekey] = found
@@ -267,8 +316,11 @@ class ClusterView:
         self._logs_fetched_for.add((ns, name))
         try:
             text = self.backend.logs(ns, name, container, previous, self.options.tail_lines)
-        except Forbidden as exc:
-            self._forbidden("pods/log", exc)
+        except ReadFailed as exc:
+            if exc.status == 403:
+                self._failed("pods/log", exc, ns)
+            else:
+                self._failed("pods/log", exc, ns, obj=(ns, name))
             text = None
         self._logs[lkey] = text
         return text
