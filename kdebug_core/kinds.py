@@ -54,6 +54,11 @@ KINDS = (
     KindInfo("EndpointSlice", "endpointslices", "discovery.k8s.io/v1", True, ("endpointslice",)),
     KindInfo("NetworkPolicy", "networkpolicies", "networking.k8s.io/v1", True,
              ("networkpolicy", "netpol")),
+    KindInfo("Ingress", "ingresses", "networking.k8s.io/v1", True, ("ingress", "ing")),
+    KindInfo("IngressClass", "ingressclasses", "networking.k8s.io/v1", False, ("ingressclass",)),
+    KindInfo("StorageClass", "storageclasses", "storage.k8s.io/v1", False, ("storageclass", "sc")),
+    KindInfo("ResourceQuota", "resourcequotas", "v1", True, ("resourcequota", "quota")),
+    KindInfo("LimitRange", "limitranges", "v1", True, ("limitrange", "limits")),
     KindInfo("PodMetrics", "pods", "metrics.k8s.io/v1beta1", True, ()),
     KindInfo("NodeMetrics", "nodes", "metrics.k8s.io/v1beta1", False, ()),
 )

@@ -687,6 +687,11 @@ RESOURCE_TYPES = (
     ResourceType("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice", True, "endpointslice"),
     ResourceType("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", True, "networkpolicy",
                  ("netpol",)),
+    ResourceType("networking.k8s.io", "v1", "ingresses", "Ingress", True, "ingress", ("ing",)),
+    ResourceType("networking.k8s.io", "v1", "ingressclasses", "IngressClass", False, "ingressclass"),
+    ResourceType("storage.k8s.io", "v1", "storageclasses", "StorageClass", False, "storageclass", ("sc",)),
+    ResourceType("", "v1", "resourcequotas", "ResourceQuota", True, "resourcequota", ("quota",)),
+    ResourceType("", "v1", "limitranges", "LimitRange", True, "limitrange", ("limits",)),
 )
 METRICS_TYPES = (
     ResourceType("metrics.k8s.io", "v1beta1", "nodes", "NodeMetrics", False, "", (), (), _RO_VERBS,

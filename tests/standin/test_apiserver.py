@@ -165,7 +165,7 @@ def test_version_and_core_discovery_describe_the_served_kinds(api):
 
 def test_metrics_group_is_discoverable_only_when_enabled(api):
     groups = [g["name"] for g in http_json(api, "/apis")[1]["groups"]]
-    assert set(groups) == {"apps", "batch", "discovery.k8s.io", "networking.k8s.io"}
+    assert set(groups) == {"apps", "batch", "discovery.k8s.io", "networking.k8s.io", "storage.k8s.io"}
     assert http(api, "/apis/metrics.k8s.io/v1beta1")[0] == 404
     assert http(api, "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods")[0] == 404
     with StandInAPIServer(metrics_enabled=True) as metrics_api:
@@ -608,7 +608,7 @@ def test_bad_fixtures_are_refused_at_construction():
     with pytest.raises(ValueError, match="duplicate Pod default/web-1"):
         StandInAPIServer(objects=[pod("web-1"), pod("web-1")])
     with pytest.raises(ValueError, match="not served"):
-        StandInAPIServer(objects=[{"kind": "Ingress", "metadata": {"name": "x"}}])
+        StandInAPIServer(objects=[{"kind": "HorizontalPodAutoscaler", "metadata": {"name": "x"}}])
 
 
 def test_stop_releases_the_port():
