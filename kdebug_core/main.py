@@ -4,6 +4,11 @@ import os
 import sys
 
 from .errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, KdebugError
+from .sanitize import one_line
+
+# Error lines go through the same sanitiser as the report (names and server messages in them come
+# from the cluster): one line, controls and bidi characters made visible.
+ERROR_LINE_MAX = 1000
 
 
 def run(name: str, argv=None, stdin=None, stdout=None, stderr=None) -> int:
@@ -20,15 +25,15 @@ def run(name: str, argv=None, stdin=None, stdout=None, stderr=None) -> int:
         opts = Options.from_args(spec, args).complete(stdout).validate()
         exit_code = _run(opts, stdin, stdout)
     except KdebugError as exc:
-        print(f"error: {exc}", file=stderr)
+        print(f"error: {one_line(exc, ERROR_LINE_MAX)}", file=stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a bug: still one line, never a traceback (unless asked for)
         if os.environ.get("KDEBUG_DEBUG"):
             raise
-        print(f"error: internal error: {type(exc).__name__}: {exc} (run with KDEBUG_DEBUG=1 for "
-              f"the traceback and please report it)", file=stderr)
+        print(f"error: internal error: {type(exc).__name__}: {one_line(exc)} (run with "
+              f"KDEBUG_DEBUG=1 for the traceback and please report it)", file=stderr)
         return EXIT_USAGE
     except BrokenPipeError:
         # `kubectl why -A | head`: the reader left; nothing to report.
