@@ -1,0 +1,271 @@
+"""The corpus of real cases: every folder under tests/corpus/ holds objects converted from material
+people posted while debugging real clusters (GitHub issues, Stack Overflow, docs; `source:` in its
+case.yaml) and the diagnosis those objects call for. Each case runs offline (`-f DIR`, through the
+plugin's real entry point) and live (the stand-in API server, through kubectl's plugin dispatch).
+
+What is asserted, the same for every case (never keyed to a case's name):
+* every `expect:` entry is a finding with that reason on that object (and container/cause if given);
+* no `not_expected:` reason is reported at all;
+* `healthy: true` cases exit 0 with no finding at warning or above;
+* a pod that is not Running with every container ready (nor Succeeded) never gives exit 0.
+
+A case the analyzers get wrong today is listed in KNOWN_GAPS (strict xfail): the case stays as the
+source shows it; the analyzer gets fixed and the entry removed.
+"""
+
+import copy
+import io
+import json
+import os
+import re
+import shutil
+from datetime import datetime, timezone
+
+import pytest
+import yaml
+
+from kdebug_core.main import run
+from kdebug_core.sources.files import load
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CASES = sorted(d for d in os.listdir(HERE)
+               if os.path.isfile(os.path.join(HERE, d, "case.yaml")))
+
+COMMANDS = {"why": "why", "oomcheck": "oomcheck", "probecheck": "probecheck",
+            "endpoints-check": "endpoints-check", "endpoints_check": "endpoints-check"}
+PLUGIN_NAMES = {"why": "why", "oomcheck": "oomcheck", "probecheck": "probecheck",
+                "endpoints-check": "endpoints_check", "endpoints_check": "endpoints_check"}
+KIND_OF = {"pod": "Pod", "po": "Pod", "pods": "Pod", "deploy": "Deployment", "deployment": "Deployment",
+           "rs": "ReplicaSet", "replicaset": "ReplicaSet", "sts": "StatefulSet",
+           "statefulset": "StatefulSet", "ds": "DaemonSet", "daemonset": "DaemonSet", "job": "Job",
+           "cronjob": "CronJob", "cj": "CronJob", "svc": "Service", "service": "Service",
+           "ingress": "Ingress", "ing": "Ingress", "node": "Node", "no": "Node"}
+
+# case id -> what the analyzers get wrong on it today. Strict xfail: fixing the analyzer makes the
+# test pass, which fails the run until the entry is removed.
+KNOWN_GAPS = {
+}
+
+
+def _case(case_id):
+    with open(os.path.join(HERE, case_id, "case.yaml")) as fh:
+        return yaml.safe_load(fh)
+
+
+def _params(mode):
+    out = []
+    for case_id in CASES:
+        marks = []
+        gap = KNOWN_GAPS.get(case_id)
+        if gap:
+            marks.append(pytest.mark.xfail(reason=gap, strict=True))
+        out.append(pytest.param(case_id, id=f"{case_id}-{mode}", marks=marks))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# what the case holds
+
+def _objects(case_dir):
+    return list(load([case_dir]).objects.values())
+
+
+def _target(case, objects):
+    """(target args, namespace) for the run: `-A` when the case names no target."""
+    target = case.get("target")
+    if not target:
+        return ["-A"], None
+    kind_word, _, name = target.partition("/")
+    kind = KIND_OF[kind_word.lower()]
+    ns = case.get("namespace")
+    if not ns and kind != "Node":
+        found = [o for o in objects if o.get("kind") == kind and o["metadata"].get("name") == name]
+        assert found, f"target {target} is not among the case's objects"
+        ns = found[0]["metadata"].get("namespace") or "default"
+    return [target], ns
+
+
+def pod_is_healthy(pod):
+    status = pod.get("status") or {}
+    phase = status.get("phase")
+    if phase == "Succeeded":
+        return True
+    if phase != "Running":
+        return False
+    statuses = status.get("containerStatuses") or []
+    if not statuses or not all(cs.get("ready") is True for cs in statuses):
+        return False
+    conditions = {c.get("type"): c.get("status") for c in status.get("conditions") or []}
+    for gate in (pod.get("spec") or {}).get("readinessGates") or []:
+        if conditions.get(gate.get("conditionType")) != "True":
+            return False
+    return conditions.get("Ready", "True") == "True"
+
+
+def _owned_by(obj, kind, name, by_uid_or_name):
+    """Whether obj is owned (directly, or through a ReplicaSet/Job) by kind/name."""
+    seen = 0
+    while obj is not None and seen < 4:
+        refs = (obj.get("metadata") or {}).get("ownerReferences") or []
+        if any(r.get("kind") == kind and r.get("name") == name for r in refs):
+            return True
+        obj = next((by_uid_or_name.get((r.get("kind"), r.get("name"))) for r in refs), None)
+        seen += 1
+    return False
+
+
+def _pods_in_scope(case, objects, target_args, ns):
+    pods = [o for o in objects if o.get("kind") == "Pod"]
+    if target_args == ["-A"]:
+        return pods
+    kind_word, _, name = target_args[0].partition("/")
+    kind = KIND_OF[kind_word.lower()]
+    pods = [p for p in pods if p["metadata"].get("namespace", "default") == ns]
+    if kind == "Pod":
+        return [p for p in pods if p["metadata"]["name"] == name]
+    if kind == "Node":
+        return [p for p in pods if (p.get("spec") or {}).get("nodeName") == name]
+    if kind == "Service":
+        svc = next(o for o in objects if o.get("kind") == "Service" and o["metadata"]["name"] == name)
+        selector = (svc.get("spec") or {}).get("selector") or {}
+        if not selector:
+            return []
+        return [p for p in pods if all((p["metadata"].get("labels") or {}).get(k) == v
+                                       for k, v in selector.items())]
+    if kind == "Ingress":
+        return []
+    index = {(o.get("kind"), o["metadata"].get("name")): o for o in objects}
+    return [p for p in pods if _owned_by(p, kind, name, index)]
+
+
+# ---------------------------------------------------------------------------------------------
+# the assertions
+
+def _describe(findings):
+    return [(f["reason"], f["severity"], f["object"]["kind"], f["object"]["name"], f.get("container"),
+             f.get("cause")) for f in findings]
+
+
+def check_report(case, objects, target_args, ns, code, stdout, stderr):
+    assert code in (0, 1), f"exit {code}: {stderr[-2000:]}"
+    assert "Traceback" not in stderr and "internal error" not in stderr, stderr
+    report = json.loads(stdout)
+    findings = report["findings"]
+    got = _describe(findings)
+    for exp in case.get("expect") or []:
+        kind, _, name = exp["object"].partition("/")
+        hits = [f for f in findings
+                if f["reason"] == exp["reason"] and f["object"]["kind"] == kind
+                and f["object"]["name"] == name
+                and (not exp.get("container") or f.get("container") == exp["container"])]
+        assert hits, f"expected {exp['reason']} on {exp['object']}" \
+                     f"{' container ' + exp['container'] if exp.get('container') else ''}; got {got}"
+        if exp.get("cause"):
+            assert any(f.get("cause") == exp["cause"] for f in hits), \
+                f"cause of {exp['reason']} on {exp['object']}: {[f.get('cause') for f in hits]}"
+    wrong = set(case.get("not_expected") or [])
+    assert not [g for g in got if g[0] in wrong], f"reasons that are wrong for this case: {got}"
+    if case.get("healthy"):
+        assert code == 0, f"a healthy case should exit 0; got {got}"
+        assert not [f for f in findings if f["severity"] in ("warning", "error")], got
+    if case.get("expect"):
+        assert code == 1, f"problems were expected, exit {code}"
+    plugin = PLUGIN_NAMES[case["plugin"]]
+    if plugin != "endpoints_check" or target_args != ["-A"]:
+        broken = [p["metadata"]["name"] for p in _pods_in_scope(case, objects, target_args, ns)
+                  if not pod_is_healthy(p)]
+        if broken:
+            assert code != 0, f"pods not Running+Ready nor Succeeded were called healthy: {broken}"
+
+
+def test_corpus_is_big_enough():
+    assert len(CASES) >= 60, len(CASES)
+    healthy = [c for c in CASES if _case(c).get("healthy")]
+    assert len(healthy) >= 10, healthy
+
+
+@pytest.mark.parametrize("case_id", CASES)
+def test_case_is_well_formed(case_id):
+    case = _case(case_id)
+    assert case.get("source"), "every case names its source"
+    assert case.get("title") and case.get("note")
+    assert case["plugin"] in PLUGIN_NAMES
+    assert case.get("expect") or case.get("healthy"), "a case expects findings or is healthy"
+    objects = _objects(os.path.join(HERE, case_id))
+    assert objects, "no Kubernetes objects in the case folder"
+    if case.get("healthy"):
+        target_args, ns = _target(case, objects)
+        pods = _pods_in_scope(case, objects, target_args, ns)
+        assert all(pod_is_healthy(p) for p in pods), "a healthy case with an unhealthy pod"
+
+
+@pytest.mark.parametrize("case_id", _params("offline"))
+def test_case_offline(case_id):
+    case = _case(case_id)
+    case_dir = os.path.join(HERE, case_id)
+    objects = _objects(case_dir)
+    target_args, ns = _target(case, objects)
+    argv = ["-f", case_dir, *target_args] + (["-n", ns] if ns else []) + ["-o", "json"]
+    out, err = io.StringIO(), io.StringIO()
+    code = run(PLUGIN_NAMES[case["plugin"]], argv, stdin=io.StringIO(""), stdout=out, stderr=err)
+    check_report(case, objects, target_args, ns, code, out.getvalue(), err.getvalue())
+
+
+# ---------------------------------------------------------------------------------------------
+# live: the same objects served by the stand-in API server, timestamps moved so that the dump's
+# newest moment is now (a case read years after it was posted still looks as fresh as it was).
+
+_TS = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?Z$")
+
+
+def _newest(value, acc):
+    if isinstance(value, dict):
+        for v in value.values():
+            _newest(v, acc)
+    elif isinstance(value, list):
+        for v in value:
+            _newest(v, acc)
+    elif isinstance(value, str) and _TS.match(value):
+        acc.append(datetime.strptime(_TS.match(value).group(1), "%Y-%m-%dT%H:%M:%S")
+                   .replace(tzinfo=timezone.utc))
+
+
+def _shift(value, delta):
+    if isinstance(value, dict):
+        return {k: _shift(v, delta) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shift(v, delta) for v in value]
+    if isinstance(value, str):
+        m = _TS.match(value)
+        if m:
+            t = datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+            return (t + delta).strftime("%Y-%m-%dT%H:%M:%S") + (m.group(2) or "") + "Z"
+    return value
+
+
+def _live_copy(case_dir, dest):
+    objects = _objects(case_dir)
+    stamps = []
+    _newest(objects, stamps)
+    if stamps:
+        delta = datetime.now(timezone.utc).replace(microsecond=0) - max(stamps)
+        objects = [_shift(copy.deepcopy(o), delta) for o in objects]
+    os.makedirs(dest)
+    with open(os.path.join(dest, "objects.json"), "w") as fh:
+        json.dump({"apiVersion": "v1", "kind": "List", "items": objects}, fh)
+    for name in os.listdir(case_dir):
+        if name.endswith((".txt", ".log")):
+            shutil.copy(os.path.join(case_dir, name), dest)
+    return dest
+
+
+@pytest.mark.parametrize("case_id", _params("live"))
+def test_case_live(cluster, kubectl, tmp_path, case_id):
+    case = _case(case_id)
+    case_dir = os.path.join(HERE, case_id)
+    objects = _objects(case_dir)
+    target_args, ns = _target(case, objects)
+    api = cluster(_live_copy(case_dir, str(tmp_path / "case")), namespace=ns or "default")
+    result = kubectl(api, COMMANDS[case["plugin"]], *target_args, "-o", "json")
+    check_report(case, objects, target_args, ns, result.returncode, result.stdout, result.stderr)
+    assert api.gets_only()
