@@ -5,7 +5,9 @@ import os
 from typing import List, Optional, Tuple
 
 from . import analyzers
+from .analyzers import pod_health
 from .analyzers.base import PodContext
+from .errors import KdebugError
 from .cli import Options
 from .findings import Finding, ObjectRef, Report, TimelineEntry
 from .sanitize import clean
@@ -58,6 +60,9 @@ def select_pods(view: ClusterView, opts: Options, targets: List[Target],
                     pods.append(p)
     else:
         pods = list(view.list("Pod", namespace))
+    unreadable = view.subject_unreadable("Pod", namespace)
+    if unreadable is not None:
+        raise unreadable  # no pods read is not "no pods": exit 3 with what to try
     if opts.selector:
         reqs = parse_selector(opts.selector)
         pods = [p for p in pods if matches(reqs, meta(p).get("labels"))]
@@ -65,18 +70,43 @@ def select_pods(view: ClusterView, opts: Options, targets: List[Target],
 
 
 def analyze_pod(view: ClusterView, pod: dict, plugin: str) -> List[Finding]:
+    return judge_pod(view, pod, plugin)[0]
+
+
+def judge_pod(view: ClusterView, pod: dict, plugin: str) -> Tuple[List[Finding], List[str]]:
+    """The pod's findings, and what kept its analysis from being complete (analyzers that failed).
+
+    Every pod that is not healthy leaves with at least one finding: its cause, or PodNotHealthy
+    (see analyzers/pod_health.py). A failed analyzer is a gap in the evidence, never a pass.
+    """
     ctx = PodContext(view=view, pod=pod, plugin=plugin, owner=view.top_owner(pod))
     found: List[Finding] = []
+    gaps: List[str] = []
     for analyze in analyzers.pod_analyzers(plugin):
         try:
             found.extend(analyze(ctx))
+        except KdebugError:
+            raise  # the cluster went away or refused us as a whole: the run ends with its line
         except Exception as exc:  # one faulty analyzer must not hide what the others found
             if os.environ.get("KDEBUG_DEBUG"):
                 raise
-            view.note(f"internal error in {analyze.__module__.rsplit('.', 1)[-1]} on pod "
+            name = analyze.__module__.rsplit('.', 1)[-1]
+            gaps.append(f"analyzer {name} failed")
+            view.note(f"internal error in {name} on pod "
                       f"{ctx.namespace}/{ctx.name}: {type(exc).__name__}: {exc} "
                       f"(KDEBUG_DEBUG=1 shows the traceback; please report it)")
-    return drop_superseded(found)
+    found = drop_superseded(found)
+    try:
+        found.extend(pod_health.analyze(ctx, found, plugin))
+    except KdebugError:
+        raise
+    except Exception as exc:
+        if os.environ.get("KDEBUG_DEBUG"):
+            raise
+        gaps.append("the health verdict failed")
+        view.note(f"internal error in pod_health on pod {ctx.namespace}/{ctx.name}: "
+                  f"{type(exc).__name__}: {exc}")
+    return found, gaps
 
 
 def drop_superseded(found: List[Finding]) -> List[Finding]:
@@ -148,20 +178,47 @@ def build_report(view: ClusterView, opts: Options, pods: List[dict]) -> Report:
     plugin = opts.plugin.name
     view.probe_now = opts.probe_now  # probecheck --probe-now (see kdebug_core/probe_now.py)
     for pod in pods:
-        found = analyze_pod(view, pod, plugin)
+        found, gaps = judge_pod(view, pod, plugin)
         ref = ObjectRef("Pod", meta(pod).get("namespace"), meta(pod).get("name", ""))
+        report.findings.extend(found)
         if any(f.rank >= 1 for f in found):
-            report.findings.extend(found)
+            pass
+        elif not pod_health.is_healthy(pod):
+            pass  # starting (an info finding says so): not healthy yet, not broken
         else:
-            report.findings.extend(found)
-            report.healthy.append(ref)
-            report.healthy_detail[ref.slug()] = pod_summary(pod)
+            missing = gaps + [_missing_text(e) for e in view.failed_reads_for(pod)]
+            if missing:
+                # Nothing wrong found, but a read the verdict needed failed: not "healthy".
+                report.unverified[ref.slug()] = "; ".join(dict.fromkeys(missing))
+            else:
+                report.healthy.append(ref)
+                report.healthy_detail[ref.slug()] = pod_summary(pod)
         if opts.output == "wide" and found:
             report.timelines[ref.slug()] = timeline(view, pod)
     for scope_analyzer in analyzers.SCOPE_ANALYZERS.get(plugin, []):
-        report.findings.extend(scope_analyzer(view, pods, plugin))
+        try:
+            report.findings.extend(scope_analyzer(view, pods, plugin))
+        except KdebugError:
+            raise
+        except Exception as exc:
+            if os.environ.get("KDEBUG_DEBUG"):
+                raise
+            name = scope_analyzer.__module__.rsplit('.', 1)[-1]
+            view.note(f"internal error in {name}: {type(exc).__name__}: {exc} "
+                      f"(KDEBUG_DEBUG=1 shows the traceback; please report it)")
+            report.incomplete.append({"resource": f"analysis {name}", "namespace": None,
+                                      "status": None, "message": f"{type(exc).__name__}: {exc}"})
     report.notes.extend(view.finish_notes())
+    report.incomplete.extend(view.incomplete)
     return report
+
+
+def _missing_text(entry: dict) -> str:
+    """`events in namespace shop (HTTP 500)` — one failed read, for an unverified verdict."""
+    where = f" in namespace {entry['namespace']}" if entry.get("namespace") else ""
+    what = entry["resource"] + (f" of {entry['object']}" if entry.get("object") else "")
+    status = entry.get("status")
+    return f"{what}{where} could not be read" + (f" (HTTP {status})" if status else "")
 
 
 def empty_scope_hint(view: ClusterView, opts: Options, targets: List[Target],

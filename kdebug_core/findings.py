@@ -7,6 +7,38 @@ from .catalogue import REASONS, SEVERITY_RANK
 
 API_VERSION = "kdebug/v1"
 
+# What a transitional "command  # why" string is split on (zsh does not treat `#` as a comment).
+_WHY_SEPARATOR = "  # "
+
+
+class Fix(str):
+    """A suggested command (the string itself, safe to paste) that carries its one-line why.
+
+    It is a `str` so the `suggestions` list stays a list of commands everywhere it is used; the
+    why travels beside it and comes out as `fixes: [{command, why}]` in the report.
+    """
+    why: Optional[str]
+
+    def __new__(cls, command: str, why: Optional[str] = None) -> "Fix":
+        obj = super().__new__(cls, command)
+        obj.why = why or None
+        return obj
+
+    def __reduce__(self):
+        return (Fix, (str(self), self.why))
+
+
+def as_fix(suggestion: str) -> Fix:
+    """A suggestion as a Fix. Safety net for strings still written as "command  # why": the
+    comment becomes the why and the command stays alone (tests keep every analyzer clear of it)."""
+    if isinstance(suggestion, Fix):
+        return suggestion
+    text = str(suggestion)
+    if _WHY_SEPARATOR in text:
+        command, _, why = text.partition(_WHY_SEPARATOR)
+        return Fix(command.rstrip(), why.strip())
+    return Fix(text)
+
 
 @dataclass
 class ObjectRef:
@@ -58,6 +90,12 @@ class Finding:
             raise ValueError(f"reason {self.reason!r} is not in the catalogue")
         if self.severity is None:
             self.severity = REASONS[self.reason].severity
+        self.suggestions = [as_fix(s) for s in self.suggestions]
+
+    @property
+    def fixes(self) -> List[Fix]:
+        """The suggestions as Fix objects (command + why), whatever was appended since."""
+        return [as_fix(s) for s in self.suggestions]
 
     @property
     def rank(self) -> int:
@@ -78,7 +116,9 @@ class Finding:
             d["cause"] = self.cause
         d["summary"] = self.summary
         d["evidence"] = list(self.evidence)
-        d["suggestions"] = list(self.suggestions)
+        fixes = self.fixes
+        d["suggestions"] = [str(x) for x in fixes]
+        d["fixes"] = [{"command": str(x), "why": x.why} for x in fixes]
         if self.details:
             d["details"] = self.details
         if self.related:
@@ -96,6 +136,12 @@ class Report:
     notes: List[str] = field(default_factory=list)
     # Per object slug: merged timeline of container states and events (only for -o wide).
     timelines: Dict[str, List[TimelineEntry]] = field(default_factory=dict)
+    # Every read that failed for good ({resource, namespace, status, message[, object]}): the
+    # report is incomplete, and no verdict that needed them is "healthy".
+    incomplete: List[Dict[str, Any]] = field(default_factory=list)
+    # Objects with nothing wrong found that cannot be called healthy because a read they needed
+    # failed: slug -> what was missing.
+    unverified: Dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> Dict[str, Any]:
         d: Dict[str, Any] = {
@@ -103,9 +149,22 @@ class Report:
             "kind": "Report",
             "findings": [f.to_dict() for f in self.findings],
         }
+        if self.incomplete:
+            d["incomplete"] = [dict(e) for e in self.incomplete]
+        if self.unverified:
+            d["unverified"] = [{"object": slug, "missing": why} for slug, why in self.unverified.items()]
         if self.notes:
             d["notes"] = list(self.notes)
         return d
+
+    def exit_code(self) -> int:
+        """SPEC: 1 problems found (complete or not); 3 nothing found but something needed could
+        not be read; 0 only for a complete read with nothing at warning or above."""
+        if self.worst_rank() >= 1:
+            return 1
+        if self.incomplete or self.unverified:
+            return 3
+        return 0
 
     def worst_rank(self) -> int:
         return max((f.rank for f in self.findings), default=-1)

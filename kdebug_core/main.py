@@ -3,7 +3,7 @@
 import os
 import sys
 
-from .errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, KdebugError
+from .errors import EXIT_OK, EXIT_USAGE, KdebugError
 from .sanitize import one_line
 
 # Error lines go through the same sanitiser as the report (names and server messages in them come
@@ -60,7 +60,7 @@ def _run(opts, stdin, stdout) -> int:
             report.notes.append(engine.empty_scope_hint(view, opts, targets, namespace))
     stdout.write(render(report, opts.output, opts.color, opts.plugin.name))
     stdout.flush()
-    return EXIT_PROBLEMS if report.worst_rank() >= 1 else EXIT_OK
+    return report.exit_code()
 
 
 def why():

@@ -32,6 +32,9 @@ def select_services(view: ClusterView, opts: Options, targets: List[Target],
     else:
         services = sorted(view.list("Service", namespace),
                           key=lambda s: (meta(s).get("namespace") or "", meta(s).get("name") or ""))
+        unreadable = view.subject_unreadable("Service", namespace)
+        if unreadable is not None:
+            raise unreadable
     if opts.selector:
         reqs = parse_selector(opts.selector)
         services = [s for s in services if matches(reqs, meta(s).get("labels"))]
@@ -39,10 +42,38 @@ def select_services(view: ClusterView, opts: Options, targets: List[Target],
 
 
 def analyze_service(view: ClusterView, service: dict, plugin: str):
-    found = []
+    return judge_service(view, service, plugin)[0]
+
+
+def judge_service(view: ClusterView, service: dict, plugin: str):
+    """The Service's findings, and the analyzers that failed on it (a gap, never a pass)."""
+    import os
+    from .errors import KdebugError
+    found, gaps = [], []
     for analyze in analyzers.SERVICE_ANALYZERS.get(plugin, []):
-        found.extend(analyze(view, service, plugin))
-    return found
+        try:
+            found.extend(analyze(view, service, plugin))
+        except KdebugError:
+            raise
+        except Exception as exc:
+            if os.environ.get("KDEBUG_DEBUG"):
+                raise
+            name = analyze.__module__.rsplit(".", 1)[-1]
+            gaps.append(f"analyzer {name} failed")
+            view.note(f"internal error in {name} on service {meta(service).get('namespace')}/"
+                      f"{meta(service).get('name')}: {type(exc).__name__}: {exc} "
+                      f"(KDEBUG_DEBUG=1 shows the traceback; please report it)")
+    return found, gaps
+
+
+def _failed_reads_in(view: ClusterView, namespace: Optional[str]) -> List[str]:
+    out = []
+    for e in view.incomplete:
+        if e.get("namespace") in (None, namespace) and not e.get("object"):
+            where = f" in namespace {e['namespace']}" if e.get("namespace") else ""
+            out.append(f"{e['resource']}{where} could not be read"
+                       + (f" (HTTP {e['status']})" if e.get("status") else ""))
+    return out
 
 
 def service_summary(view: ClusterView, service: dict, plugin: str) -> str:
@@ -86,10 +117,14 @@ def build_service_report(view: ClusterView, opts: Options, targets: List[Target]
     plugin = opts.plugin.name
     services = select_services(view, opts, targets, namespace)
     for svc in services:
-        found = analyze_service(view, svc, plugin)
+        found, gaps = judge_service(view, svc, plugin)
         report.findings.extend(found)
         if not any(f.rank >= 1 for f in found):
             ref = ObjectRef("Service", meta(svc).get("namespace"), meta(svc).get("name", ""))
+            missing = gaps + _failed_reads_in(view, meta(svc).get("namespace"))
+            if missing:
+                report.unverified[ref.slug()] = "; ".join(dict.fromkeys(missing))
+                continue
             report.healthy.append(ref)
             report.healthy_detail[ref.slug()] = service_summary(view, svc, plugin)
     if not services:
@@ -97,4 +132,5 @@ def build_service_report(view: ClusterView, opts: Options, targets: List[Target]
         report.notes.append(f"no services in {where}"
                             + (f" match -l {opts.selector}" if opts.selector else ""))
     report.notes.extend(n for n in view.finish_notes() if n not in report.notes)
+    report.incomplete.extend(view.incomplete)
     return report

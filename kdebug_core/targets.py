@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Iterable, List, Optional
 
 from . import kinds
-from .errors import InputError, NotFoundError, UsageError
+from .errors import InputError, KdebugError, NotFoundError, UsageError
 from .labels import matches, requirements_from_label_selector, requirements_from_map
 from .view import ClusterView, meta
 
@@ -109,8 +109,14 @@ def targets_from_stdin(text: str, allowed: Iterable[str]) -> List[Target]:
     return out
 
 
-def not_found(view: ClusterView, kind: str, name: str, namespace: Optional[str]) -> NotFoundError:
-    """`pod "x" not found in namespace default` plus the closest names that do exist."""
+def not_found(view: ClusterView, kind: str, name: str, namespace: Optional[str]) -> KdebugError:
+    """`pod "x" not found in namespace default` plus the closest names that do exist.
+
+    When the kind could not be read at all, absence proves nothing: that is a cluster error
+    (exit 3), not "not found"."""
+    unreadable = view.subject_unreadable(kind, namespace)
+    if unreadable is not None:
+        return unreadable
     resource = kinds.BY_KIND[kind].resource
     names = [meta(o).get("name", "") for o in view.list(kind, namespace)]
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)

@@ -165,6 +165,24 @@ class ClusterView:
         resource = self._resource(kind)
         return resource not in self._unreadable and resource not in self._not_served
 
+    def subject_unreadable(self, kind: str, namespace: Optional[str]) -> Optional["ClusterError"]:
+        """The run's subject itself (pods, Services) could not be read: the error that ends the
+        run with exit 3 and one line naming the resource, the verb and what to try; else None."""
+        from .errors import ClusterError
+        resource = self._resource(kind)
+        entry = next((e for e in self.incomplete if e["resource"] == resource
+                      and not e.get("object")), None)
+        if entry is None:
+            return None
+        where = f" -n {namespace}" if namespace else " -A"
+        status = entry.get("status")
+        what = "forbidden" if status == 403 else (f"HTTP {status}" if status else "failed")
+        detail = entry.get("message", "").split("\n")[0][:160]
+        hint = (f"check your permissions: kubectl auth can-i list {resource}{where}" if status in (401, 403)
+                else "try again, or check the API server's health: kubectl get --raw /readyz")
+        return ClusterError(f"cannot list {resource}{' in namespace ' + namespace if namespace else ''} "
+                            f"({what}: {detail}): {hint}")
+
     def served(self, kind: str) -> bool:
         return self._resource(kind) not in self._not_served
 

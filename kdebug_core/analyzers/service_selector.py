@@ -20,6 +20,7 @@ from ..findings import Finding, ObjectRef
 from ..labels import matches, requirements_from_label_selector, requirements_from_map
 from ..sanitize import clean
 from ..view import meta
+from .base import fix
 from .service_base import (ServiceContext, kubectl_name, labels_text, port_label, selector_text,
                            target_port, template_patch)
 
@@ -37,6 +38,8 @@ def analyze(view, service: dict, plugin: str) -> List[Finding]:
         return _no_selector(ctx)
     if ctx.pods():
         return []
+    if not view.readable("Pod"):
+        return []  # no pods read proves nothing about the selector: the report says what is missing
     findings = []
     elsewhere = _matching_elsewhere(ctx)
     near = _closest(ctx)
@@ -243,10 +246,11 @@ def _template_fix(ctx: ServiceContext, group: Near, evidence: List[str]) -> List
     if group.object is not None and not meta(group.object).get("uid"):
         # Only in a manifest the API server refused: there is nothing to patch yet.
         wanted = ", ".join(f"{k}: {v}" for k, v in labels.items())
-        return [f"kubectl apply {ctx.ns_flag} -f MANIFEST.yaml  # after adding {wanted} to "
-                f"spec.template.metadata.labels of {kubectl_name(group.workload)}"]
+        return [fix(f"kubectl apply {ctx.ns_flag} -f MANIFEST.yaml",
+                    f"after adding {wanted} to spec.template.metadata.labels of "
+                    f"{kubectl_name(group.workload)}")]
     cmd = template_patch(group.workload, ctx.namespace, {"metadata": {"labels": labels}})
-    return [f"{cmd}  # rolls out new pods with the labels"]
+    return [fix(cmd, "rolls out new pods with the labels")]
 
 
 def _service_fix(ctx: ServiceContext, group: Near) -> List[str]:
@@ -264,11 +268,11 @@ def _service_fix(ctx: ServiceContext, group: Near) -> List[str]:
         name = kubectl_name(wl) if wl else f"pod/{meta(p).get('name')}"
         if name not in owners:
             owners.append(name)
-    comment = (f"  # selector becomes {selector_text(new_sel)}: {len(selected)} "
+    comment = (f"selector becomes {selector_text(new_sel)}: {len(selected)} "
                f"pod{'s' if len(selected) != 1 else ''}"
                + (f" ({', '.join(owners[:3])}{', …' if len(owners) > 3 else ''})" if owners
                   else " until the workload exists"))
-    return [ctx.service_patch({"spec": {"selector": change}}) + comment]
+    return [fix(ctx.service_patch({"spec": {"selector": change}}), comment)]
 
 
 def _matching_elsewhere(ctx: ServiceContext) -> List[dict]:
@@ -302,8 +306,8 @@ def _other_namespace(ctx: ServiceContext, pods: List[dict]) -> Finding:
             ports = f" --port={port.get('port')} --target-port={target_port(port)}"
             if (port.get("protocol") or "TCP") != "TCP":
                 ports += f" --protocol={port.get('protocol')}"
-        suggestions.append(f"kubectl expose {kubectl_name(wl)} -n {wl.namespace} --name={ctx.name}{ports}"
-                           f"  # clients then use {ctx.name}.{wl.namespace}.svc.cluster.local")
+        suggestions.append(fix(f"kubectl expose {kubectl_name(wl)} -n {wl.namespace} --name={ctx.name}{ports}",
+                               f"clients then use {ctx.name}.{wl.namespace}.svc.cluster.local"))
     if not suggestions:
         suggestions.append(f"kubectl get pods -A -l {selector_text(ctx.selector)}")
     where = ", ".join(namespaces)
@@ -356,10 +360,10 @@ def _no_selector(ctx: ServiceContext) -> List[Finding]:
             "metadata": {"name": f"{ctx.name}-1", "labels": {"kubernetes.io/service-name": ctx.name}},
             "addressType": "IPv4", "ports": slice_ports, "endpoints": [{"addresses": ["IP_ADDRESS"]}]}
     suggestions = [
-        ctx.service_patch({"spec": {"selector": {"app": "APP"}}})
-        + "  # let the control plane pick the pods labelled app=APP",
-        f"echo {shlex.quote(json.dumps(body, separators=(',', ':')))} | kubectl apply {ctx.ns_flag} -f -"
-        + "  # or list the backend addresses yourself",
+        fix(ctx.service_patch({"spec": {"selector": {"app": "APP"}}}),
+            "let the control plane pick the pods labelled app=APP"),
+        fix(f"echo {shlex.quote(json.dumps(body, separators=(',', ':')))} | kubectl apply {ctx.ns_flag} -f -",
+            "or list the backend addresses yourself"),
     ]
     return [ctx.finding(
         "NoSelectorNoEndpoints",

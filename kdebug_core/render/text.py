@@ -9,10 +9,11 @@ from collections import OrderedDict
 from typing import Dict, List
 
 from ..catalogue import REASONS
-from ..findings import Finding, Report
+from ..findings import Finding, Report, as_fix
 from ..sanitize import clean
 
-_COLOURS = {"error": "31", "warning": "33", "info": "36", "ok": "32", "dim": "2", "bold": "1"}
+_COLOURS = {"error": "31", "warning": "33", "info": "36", "ok": "32", "dim": "2", "bold": "1",
+            "cmd": "1"}
 _MARK = {"error": "✗", "warning": "!", "info": "i"}
 
 
@@ -53,8 +54,18 @@ def render_finding(f: Finding, style: Style, indent: str = "  ") -> List[str]:
         lines.extend(render_finding(r, style, indent + "    "))
     if f.suggestions:
         lines.append(f"{indent}  {style('try:', 'dim')}")
-        for s in f.suggestions:
-            lines.append(f"{indent}    {style('$', 'bold')} {clean(s)}")
+        lines.extend(fix_lines(f.fixes, style, indent + "    "))
+    return lines
+
+
+def fix_lines(fixes, style: Style, indent: str) -> List[str]:
+    """Each fix as its why (a short dim line) above the bare command: no `$ ` prompt and no
+    trailing comment, so a triple-click copies exactly the command."""
+    lines = []
+    for fix in map(as_fix, fixes):
+        if fix.why:
+            lines.append(f"{indent}{style(clean(fix.why), 'dim')}")
+        lines.append(f"{indent}  {style(clean(str(fix)), 'cmd')}")
     return lines
 
 
@@ -80,9 +91,10 @@ def render(report: Report, color: bool = False, wide: bool = False, plugin: str 
         out.append("")
     healthy_lines = _healthy(report, style, many=len(report.healthy) > 5 or bool(groups))
     out.extend(healthy_lines)
-    if not report.findings and not report.healthy:
+    out.extend(_unverified(report, style))
+    if not report.findings and not report.healthy and not report.unverified:
         out.append("nothing to examine: no matching objects in scope")
-    if len(groups) + len(report.healthy) > 1:
+    if len(groups) + len(report.healthy) + len(report.unverified) > 1:
         out.append(_tally(report, groups))
     for note in report.notes:
         out.append(style(f"note: {clean(note)}", "dim"))
@@ -112,15 +124,39 @@ def _tally(report: Report, groups) -> str:
     warnings = sum(1 for f in report.findings if f.severity == "warning")
     healthy = len([r for r in report.healthy if r.slug() not in groups or
                    not any(f.rank >= 1 for f in groups[r.slug()])])
+    healthy_slugs = {r.slug() for r in report.healthy}
+    # Info-only objects that are not healthy either: pods starting, or outside this plugin's class.
+    pending = [slug for slug, g in groups.items()
+               if not any(f.rank >= 1 for f in g) and slug not in healthy_slugs
+               and slug not in report.unverified]
+    unverified = len(report.unverified)
     kinds = {f.object.kind for g in groups.values() for f in g} | {r.kind for r in report.healthy}
+    kinds |= {slug.split("/")[-2].capitalize() for slug in report.unverified if slug.count("/") >= 1}
     noun = next(iter(kinds)).lower() if len(kinds) == 1 else "object"
-    total = len(problems) + healthy
+    total = len(problems) + healthy + len(pending) + unverified
     kind = noun if total == 1 else noun + "s"
-    if not problems:
+    if not problems and not pending and not unverified:
         return f"{healthy} {kind} examined: all healthy"
-    return (f"{total} {kind} examined: {len(problems)} with problems "
-            f"({errors} error{'s' if errors != 1 else ''}, {warnings} warning"
-            f"{'s' if warnings != 1 else ''}), {healthy} healthy")
+    parts = []
+    if problems:
+        parts.append(f"{len(problems)} with problems ({errors} error{'s' if errors != 1 else ''}, "
+                     f"{warnings} warning{'s' if warnings != 1 else ''})")
+    if pending:
+        parts.append(f"{len(pending)} not healthy yet or outside this check")
+    if unverified:
+        parts.append(f"{unverified} could not be verified")
+    parts.append(f"{healthy} healthy")
+    return f"{total} {kind} examined: " + ", ".join(parts)
+
+
+def _unverified(report: Report, style: Style) -> List[str]:
+    """Objects with nothing wrong found whose verdict needed a read that failed: never healthy."""
+    lines = []
+    for slug, missing in report.unverified.items():
+        ns, _, rest = slug.partition("/") if slug.count("/") >= 2 else ("", "", slug)
+        where = f" -n {clean(ns)}" if ns else ""
+        lines.append(style("? ", "warning") + f"{clean(rest)}{where}: could not verify: {clean(missing)}")
+    return lines
 
 
 def _healthy(report: Report, style: Style, many: bool) -> List[str]:

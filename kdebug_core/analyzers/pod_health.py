@@ -1,0 +1,186 @@
+"""PodNotHealthy: the verdict for a pod that is not healthy when no specific cause explains it.
+
+"Healthy" needs proof. A pod is healthy only when it is `Running` with every container ready (and
+every readiness gate True), or `Succeeded`. Anything else gets at least one finding: its cause from
+the other analyzers, or this one — what was seen (phase, each container's state and last
+termination, the newest Warning events) and the commands that show more. A pod that is simply
+young (created a moment ago, still pulling or creating its containers, no Warning events yet) is
+not broken: it gets an `info` finding ("starting for 4s") so the exit code stays 0, but it is never
+called healthy.
+
+The engine runs `analyze` after the specific analyzers, with what they found.
+"""
+
+from typing import List, Optional
+
+from ..findings import Finding
+from ..sanitize import clean
+from ..timeutil import age, parse_time
+from .base import PodContext
+
+# A pod younger than this, with no Warning event, still creating or pulling, is "starting".
+STARTING_GRACE_SECONDS = 120
+
+# Waiting reasons the kubelet shows on the way up, before anything has gone wrong.
+STARTING_WAITING = {"ContainerCreating", "PodInitializing"}
+
+# Findings that are advice about a pod, not an explanation of why it is not healthy.
+ADVICE = {"NoReadinessProbe", "LivenessEqualsReadiness", "NoMemoryLimit", "MemoryNearLimit"}
+
+
+def conditions(pod: dict, ctype: str) -> List[dict]:
+    """Every condition of a type (a status may list a type twice; the last one written wins)."""
+    return [c for c in (pod.get("status") or {}).get("conditions") or []
+            if isinstance(c, dict) and c.get("type") == ctype]
+
+
+def condition_true(pod: dict, ctype: str) -> bool:
+    found = conditions(pod, ctype)
+    return bool(found) and all(str(c.get("status")) == "True" for c in found)
+
+
+def is_healthy(pod: dict) -> bool:
+    """Positive evidence only: Succeeded, or Running with every container ready and gates True."""
+    status = pod.get("status") or {}
+    spec = pod.get("spec") or {}
+    phase = status.get("phase")
+    if phase == "Succeeded":
+        return True
+    if phase != "Running" or (pod.get("metadata") or {}).get("deletionTimestamp"):
+        return False
+    containers = [c.get("name") for c in spec.get("containers") or [] if isinstance(c, dict)]
+    statuses = {s.get("name"): s for s in status.get("containerStatuses") or [] if isinstance(s, dict)}
+    if not containers and not statuses:
+        return False
+    names = containers or list(statuses)
+    if not all((statuses.get(n) or {}).get("ready") is True for n in names):
+        return False
+    # Native sidecars (init containers with restartPolicy: Always) must be running and ready too.
+    for c in spec.get("initContainers") or []:
+        if isinstance(c, dict) and c.get("restartPolicy") == "Always":
+            s = next((x for x in status.get("initContainerStatuses") or []
+                      if isinstance(x, dict) and x.get("name") == c.get("name")), {})
+            if s.get("ready") is not True:
+                return False
+    for gate in spec.get("readinessGates") or []:
+        if isinstance(gate, dict) and not condition_true(pod, gate.get("conditionType")):
+            return False
+    # A Ready condition that says False outranks stale container flags.
+    ready = conditions(pod, "Ready")
+    if ready and not all(str(c.get("status")) == "True" for c in ready):
+        return False
+    return True
+
+
+def explained(found: List[Finding]) -> bool:
+    """True when a finding at warning or above names a cause (advice does not explain a pod)."""
+    return any(f.rank >= 1 and f.reason not in ADVICE and f.reason != "PodNotHealthy" for f in found)
+
+
+def starting_for(ctx: PodContext) -> Optional[str]:
+    """`4s` when the pod is young and on its way up with nothing wrong said yet, else None."""
+    created = parse_time((ctx.pod.get("metadata") or {}).get("creationTimestamp"))
+    if created is None:
+        return None
+    seconds = (ctx.view.now - created).total_seconds()
+    if seconds < 0 or seconds > STARTING_GRACE_SECONDS:
+        return None
+    if ctx.status.get("phase") not in ("Pending", "Running", None):
+        return None
+    if any(ev.get("type") == "Warning" for ev in ctx.events()):
+        return None
+    for c in ctx.containers():
+        if c.restarts or c.terminated and not c.init or c.last_terminated:
+            return None
+        if c.waiting and c.waiting.get("reason") not in STARTING_WAITING:
+            return None
+        if c.init and c.terminated and c.terminated.get("exitCode") not in (0, None):
+            return None
+    return age(created, ctx.view.now)
+
+
+def _container_lines(ctx: PodContext) -> List[str]:
+    lines = []
+    for c in ctx.containers():
+        kind = "init container" if c.init else "container"
+        if not c.status:
+            lines.append(f"{kind} {c.name}: no status reported")
+            continue
+        state = c.state
+        if c.waiting:
+            now = f"waiting: {c.waiting.get('reason') or '?'}"
+            if c.waiting.get("message"):
+                now += f" — {clean(c.waiting.get('message'))}"
+        elif c.terminated:
+            t = c.terminated
+            now = f"terminated: {t.get('reason') or '?'}, exit code {t.get('exitCode')}"
+        elif state.get("running"):
+            now = "running"
+        else:
+            now = "state not reported"
+        bits = [now, "ready" if c.status.get("ready") else "not ready"]
+        if c.restarts:
+            bits.append(f"{c.restarts} restart{'s' if c.restarts != 1 else ''}")
+        if c.status.get("started") is False:
+            bits.append("started: false")
+        last = c.last_terminated
+        if last:
+            bits.append(f"last terminated: {last.get('reason') or '?'}, exit code {last.get('exitCode')}")
+        lines.append(f"{kind} {c.name}: " + "; ".join(clean(b) for b in bits))
+    return lines
+
+
+def analyze(ctx: PodContext, found: List[Finding], plugin_scope: str = "why") -> List[Finding]:
+    """The catch-all: [] for a healthy or explained pod, else one PodNotHealthy finding."""
+    if is_healthy(ctx.pod) or explained(found):
+        return []
+    phase = ctx.status.get("phase") or "unknown phase"
+    young = starting_for(ctx)
+    if young is not None:
+        waiting = sorted({c.waiting.get("reason") for c in ctx.containers() if c.waiting} - {None})
+        doing = f" ({', '.join(waiting)})" if waiting else ""
+        return [ctx.finding(
+            "PodNotHealthy", f"starting for {young}{doing}: not ready yet, nothing has gone wrong so far",
+            cause="Starting", severity="info", evidence=[f"phase {phase}"] + _container_lines(ctx),
+            suggestions=[f"kubectl get pod {ctx.name} {ctx.ns_flag} -w"],
+            details={"phase": phase, "ageSeconds": young})]
+
+    evidence = [f"phase {phase}" + (f" ({clean(ctx.status.get('reason'))})" if ctx.status.get("reason") else "")]
+    if ctx.status.get("message"):
+        evidence.append(f"status message: {clean(ctx.status.get('message'))}")
+    for ctype in ("PodScheduled", "Initialized", "ContainersReady", "Ready"):
+        for cond in conditions(ctx.pod, ctype):
+            if str(cond.get("status")) != "True":
+                text = f"condition {ctype}={cond.get('status')}"
+                if cond.get("reason"):
+                    text += f" ({clean(cond.get('reason'))})"
+                if cond.get("message"):
+                    text += f": {clean(cond.get('message'))}"
+                evidence.append(text)
+    evidence.extend(_container_lines(ctx))
+    warnings = [ev for ev in ctx.events() if ev.get("type") == "Warning"]
+    for ev in warnings[-3:]:
+        evidence.append(ctx.describe_event(ev))
+    if not warnings:
+        evidence.append("no Warning events on record (events expire after an hour)")
+
+    waiting = [c for c in ctx.containers() if c.waiting]
+    what = (f"{waiting[0].name} waiting: {waiting[0].waiting.get('reason') or '?'}" if waiting
+            else f"phase {phase}")
+    if plugin_scope == "why":
+        summary = f"the pod is not healthy ({clean(what)}) and no known cause matches what the cluster shows"
+        severity = None
+    else:
+        # oomcheck/probecheck: not their class, but never "healthy": point at the whole triage.
+        summary = (f"the pod is not healthy ({clean(what)}), and not for a reason "
+                   f"{plugin_scope} owns: kubectl why has the whole triage")
+        severity = "info"
+    suggestions = [f"kubectl describe pod {ctx.name} {ctx.ns_flag}"]
+    restarted = [c for c in ctx.containers() if c.restarts or c.last_terminated]
+    for c in restarted[:2]:
+        suggestions.append(ctx.logs_cmd(c.name, previous=True))
+    if plugin_scope != "why":
+        suggestions.insert(0, f"kubectl why pod/{ctx.name} {ctx.ns_flag}")
+    return [ctx.finding("PodNotHealthy", summary, severity=severity, evidence=evidence,
+                        container=waiting[0].name if len(waiting) == 1 else None,
+                        suggestions=suggestions, details={"phase": phase})]
