@@ -30,8 +30,11 @@ def build_parser(name: str) -> argparse.ArgumentParser:
         prog=spec.command,
         description=f"{spec.command}: {spec.summary}.\n\n{spec.description}",
         epilog=(f"examples:\n{examples}\n\n" if examples else "") +
-               "exit codes: 0 nothing at warning or above, 1 problems found, 2 usage or input "
-               "error, 3 the cluster could not be read.",
+               "healthy means Running with every container ready (or Succeeded); any other pod "
+               "gets a finding, PodNotHealthy when no specific cause explains it.\n"
+               "exit codes: 0 everything read and nothing at warning or above, 1 problems found, "
+               "2 usage or input error, 3 the cluster could not be read, or nothing found but "
+               "something needed could not be read.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         add_help=True,
     )
