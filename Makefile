@@ -6,7 +6,7 @@ PYTHON ?= python3
 BIN     = $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 
-.PHONY: demo test venv clean dist man
+.PHONY: demo test venv clean dist man cluster-build cluster-up cluster-down test-cluster
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,21 @@ dist: venv
 # Man pages from the plugins' parsers (argparse-manpage): man/kubectl-*.1, installed by pip.
 man: venv
 	$(BIN)/python tools/build_man.py
+
+# A real single-node Kubernetes cluster on 127.0.0.1 built from Kubernetes' own Go modules
+# (tests/cluster/README.md): needs root, Go, containerd, runc, CNI plugins and busybox-static.
+# Binaries are cached in ~/.cache/kdebug-cluster/<version>/ (a cold build takes tens of minutes).
+cluster-build:
+	tests/cluster/build.sh
+
+cluster-up: cluster-build
+	tests/cluster/cluster-up.sh
+
+cluster-down:
+	tests/cluster/cluster-down.sh
+
+test-cluster: venv
+	tests/cluster/test-cluster.sh
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Turn the bundled scenarios into manifests this test cluster can run, and say which cannot run.
+
+The scenarios' manifests name public images (nginx, python, polinux/stress, redis) that no
+registry here serves. Each container that must really run is given the locally served busybox
+image and a busybox command that keeps the scenario's point: the same ports, paths, exit codes,
+log lines and timings. Images whose pull must fail (01's nonexistent/fake-image) are kept. Nothing
+else in the manifests changes (names, labels, probes, resources, selectors).
+
+    realize.py OUTDIR            writes OUTDIR/<scenario>.yaml for every scenario that runs here
+    realize.py --skipped         prints the scenarios that cannot run here and why
+"""
+import copy
+import os
+import sys
+
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SCENARIOS = os.path.join(ROOT, "scenarios")
+EXTRA = os.path.join(ROOT, "tests", "realcluster", "scenarios")
+BUSYBOX = "busybox:1.35"   # docker.io/library/busybox:1.35, served by tests/cluster/registry.py
+
+
+def httpd(port):
+    return {"command": ["httpd", "-f", "-p", str(port), "-h", "/www"], "args": None}
+
+
+def sh(script):
+    return {"command": ["sh", "-c"], "args": [script]}
+
+
+SLOW_START = r'''log() { echo "$(date '+%Y-%m-%d %H:%M:%S') INFO $*"; }
+log "loading model weights from /models/resnet152-int8 (48 shards)"
+for shard in $(seq 1 48); do
+  sleep 2  # stands in for reading and deserialising one shard
+  if [ $((shard % 6)) -eq 0 ]; then log "loaded $shard/48 weight shards"; fi
+done
+mkdir -p /tmp/www && touch /tmp/www/health /tmp/www/ready
+log "model loaded; serving on :8080"
+exec httpd -f -p 8080 -h /tmp/www'''
+
+MIGRATE = r'''echo "Applying migrations to $DB_HOST:$DB_PORT ..."
+if err=$(nc -z -w 5 "$DB_HOST" "$DB_PORT" 2>&1); then echo "migrations applied"; exit 0; fi
+echo "migration failed: cannot connect to $DB_HOST:$DB_PORT: ${err:-connection refused}" >&2
+exit 1'''
+
+# The ledger sync's deadline: `timeout -s KILL 55` as PID 1 would be the process that is killed
+# in busybox (its timeout execs the program and a child sends the signal), and PID 1 cannot be
+# SIGKILLed from inside its namespace; so sh is PID 1 and exits with the killed child's 137.
+LEDGER = r'''echo "ledger-sync 2.4.1: connecting to ledger-db:5432"
+echo "ledger-sync: waiting for advisory lock 'ledger-sync' (held by another session)"
+timeout -s KILL 55 sleep 3600
+exit $?'''
+
+# (scenario, container) -> changes to that container; image defaults to BUSYBOX.
+OVERRIDES = {
+    ("02-crashloop-backoff", "app"): sh("echo Starting...; exit 1"),
+    # 256M written into a 128Mi limit: dd is PID 1 and the kernel's memcg OOM killer kills it
+    ("03-resource-constraints", "app"): {"command": ["dd", "if=/dev/zero", "of=/dev/null", "bs=256M",
+                                                     "count=1"], "args": None},
+    ("07-pending-insufficient-memory", "app"): httpd(8080),
+    ("09-init-container-crash", "migrate"): sh(MIGRATE),
+    ("09-init-container-crash", "app"): httpd(8080),
+    ("11-command-not-found", "app"): {},        # keeps its command: pythn is not in the image either
+    ("20-readiness-wrong-port", "app"): httpd(8000),
+    ("21-exec-probe-failing", "worker"): {},     # already a /bin/sh script
+    ("22-slow-start-liveness", "server"): sh(SLOW_START),
+    ("30-exit-137-not-oom", "sync"): sh(LEDGER),
+}
+
+SKIPPED = {
+    "08-evicted-memory-pressure": "needs the node itself short of memory (kubelet memory-pressure "
+                                  "eviction); this machine is shared with other tests",
+    "31-node-oom": "needs the kernel's global OOM killer (the whole node out of memory), which would "
+                   "take other processes on this shared machine with it",
+    "32-memory-near-limit": "needs the metrics API (metrics-server), which this cluster does not run",
+}
+
+
+def realize_container(scenario, c):
+    key = (scenario, c["name"])
+    image = c.get("image", "")
+    if key in OVERRIDES:
+        change = dict({"image": BUSYBOX}, **OVERRIDES[key])
+    elif image.startswith("nginx:"):
+        change = dict({"image": BUSYBOX}, **httpd(80))
+    else:
+        return c                                  # e.g. 01's image that must fail to pull
+    c = copy.deepcopy(c)
+    for k, v in change.items():
+        if v is None:
+            c.pop(k, None)
+        else:
+            c[k] = v
+    return c
+
+
+def realize(scenario, docs):
+    out = []
+    for d in docs:
+        if not d:
+            continue
+        d = copy.deepcopy(d)
+        spec = d.get("spec") or {}
+        tmpl = spec.get("template", {}).get("spec") if "template" in spec else (
+            spec if d.get("kind") == "Pod" else None)
+        if d.get("kind") == "CronJob":
+            tmpl = spec["jobTemplate"]["spec"]["template"]["spec"]
+        if tmpl:
+            for field in ("initContainers", "containers"):
+                if tmpl.get(field):
+                    tmpl[field] = [realize_container(scenario, c) for c in tmpl[field]]
+            unknown = [c["image"] for c in tmpl.get("containers", []) + tmpl.get("initContainers", [])
+                       if not c["image"].startswith(BUSYBOX) and scenario != "01-image-pull-error"]
+            if unknown:
+                sys.exit(f"realize: {scenario}: no local stand-in for image(s) {unknown}")
+        out.append(d)
+    return out
+
+
+def scenario_names():
+    return sorted(n for n in os.listdir(SCENARIOS) if os.path.isfile(os.path.join(SCENARIOS, n, "manifest.yaml")))
+
+
+def main():
+    if sys.argv[1:] == ["--skipped"]:
+        for k, v in SKIPPED.items():
+            print(f"{k}: {v}")
+        return
+    outdir = sys.argv[1]
+    os.makedirs(outdir, exist_ok=True)
+    for name in scenario_names():
+        if name in SKIPPED:
+            continue
+        with open(os.path.join(SCENARIOS, name, "manifest.yaml")) as fh:
+            docs = list(yaml.safe_load_all(fh))
+        with open(os.path.join(outdir, name + ".yaml"), "w") as fh:
+            yaml.safe_dump_all(realize(name, docs), fh, sort_keys=False)
+    if os.path.isdir(EXTRA):   # the real-cluster-only scenarios use the local images already
+        for name in sorted(os.listdir(EXTRA)):
+            src = os.path.join(EXTRA, name, "manifest.yaml")
+            if os.path.isfile(src):
+                with open(src) as fh, open(os.path.join(outdir, name + ".yaml"), "w") as out:
+                    out.write(fh.read())
+
+
+if __name__ == "__main__":
+    main()
