@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional
 
 from ..catalogue import REASONS
-from ..findings import Finding, ObjectRef
+from ..findings import Finding, Fix, ObjectRef
 from ..sanitize import clean
 from ..timeutil import age
 from ..view import ClusterView, event_time, meta
@@ -198,6 +198,11 @@ def _wrap_template(workload: str, pod_spec_patch: dict) -> dict:
     if workload.startswith("cronjob/"):
         return {"spec": {"jobTemplate": {"spec": spec}}}
     return {"spec": spec}
+
+
+def fix(command: str, why: str = None) -> Fix:
+    """A suggestion: the command alone (safe to paste in bash and zsh) and its one-line why."""
+    return Fix(command, why)
 
 
 def quote(value) -> str:

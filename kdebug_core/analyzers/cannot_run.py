@@ -26,7 +26,7 @@ from typing import Dict, List, Optional, Tuple
 
 from ..findings import Finding
 from ..sanitize import clean
-from .base import Container, PodContext, quote, status_line
+from .base import Container, PodContext, fix, quote, status_line
 from .exits import exit_code_meaning
 
 WAITING_REASONS = ("RunContainerError", "CreateContainerError", "StartError", "ContainerCannotRun")
@@ -333,10 +333,11 @@ def _debug(ctx: PodContext, c: Container) -> str:
     if c.init:
         # A copy of the pod would run the failing init container first and never get to a shell.
         image = c.spec.get("image") or "IMAGE"
-        return (f"kubectl run {quote(c.name + '-debug')} {ctx.ns_flag} -it --rm --restart=Never "
-                f"--image={quote(image)} --command -- sh  # look inside the image")
-    return (f"kubectl debug {quote(ctx.name)} {ctx.ns_flag} -it --copy-to={quote(ctx.name + '-debug')} "
-            f"--container={quote(c.name)} -- sh  # look inside the image; delete the copy afterwards")
+        return fix(f"kubectl run {quote(c.name + '-debug')} {ctx.ns_flag} -it --rm --restart=Never "
+                   f"--image={quote(image)} --command -- sh", "look inside the image")
+    return fix(f"kubectl debug {quote(ctx.name)} {ctx.ns_flag} -it --profile=general "
+               f"--copy-to={quote(ctx.name + '-debug')} --container={quote(c.name)} -- sh",
+               "look inside the image in a copy of the pod; delete the copy afterwards")
 
 
 def _suggestions(ctx: PodContext, c: Container, cause: str, target: Optional[str],
@@ -345,7 +346,7 @@ def _suggestions(ctx: PodContext, c: Container, cause: str, target: Optional[str
     if cause in ("ExecutableNotFound", "PermissionDenied", "NoCommand"):
         out.append(_field(ctx, c, "command"))
         if cause == "PermissionDenied" and target and "/" in target:
-            out.append(_patch_command(ctx, c, ["sh", target]) + "  # or chmod +x it in the image")
+            out.append(fix(_patch_command(ctx, c, ["sh", target]), "or chmod +x it in the image"))
         else:
             out.append(_patch_command(ctx, c, ["CORRECT", "COMMAND"]))
         out.append(_debug(ctx, c))
@@ -353,22 +354,23 @@ def _suggestions(ctx: PodContext, c: Container, cause: str, target: Optional[str
         out.append(f"kubectl get node {quote(node) if node else 'NODE'} "
                    f"-o jsonpath='{{.status.nodeInfo.architecture}}'")
         image = c.spec.get("image") or "IMAGE"
-        out.append(f"docker buildx imagetools inspect {quote(image)}  # which platforms the image has")
+        out.append(fix(f"docker buildx imagetools inspect {quote(image)}", "which platforms the image has"))
         if not ctx.workload().startswith(("job/", "pod/")):
-            out.append(f"kubectl set image {ctx.workload()} {ctx.ns_flag} {c.name}=IMAGE:TAG"
-                       "  # a tag built for the node's architecture "
-                       "(docker buildx build --platform linux/ARCH)")
+            out.append(fix(f"kubectl set image {ctx.workload()} {ctx.ns_flag} {c.name}=IMAGE:TAG",
+                           "a tag built for the node's architecture "
+                           "(docker buildx build --platform linux/ARCH)"))
     elif cause == "MountError":
         out.append(_field(ctx, c, "volumeMounts"))
         out.append(f"kubectl get {ctx.workload()} {ctx.ns_flag} -o jsonpath='{{{ctx.pod_spec_path()}.volumes}}'")
         if target and node:
-            out.append(f"kubectl debug node/{quote(node)} -it --image=busybox:1.36 -- ls -ld "
-                       f"{quote('/host' + target)}  # what is at that path on the node")
+            out.append(fix(f"kubectl debug node/{quote(node)} -it --profile=general --image=busybox:1.36 "
+                           f"-- ls -ld {quote('/host' + target)}", "what is at that path on the node"))
     elif cause == "NameConflict":
-        out.append(f"kubectl get pod {quote(ctx.name)} {ctx.ns_flag} -w  # usually recovers within a minute")
+        out.append(fix(f"kubectl get pod {quote(ctx.name)} {ctx.ns_flag} -w",
+                       "usually recovers within a minute"))
         if ctx.owned():
-            out.append(f"kubectl delete pod {quote(ctx.name)} {ctx.ns_flag}  # only if it persists: "
-                       f"the {ctx.workload().split('/')[0]} recreates it")
+            out.append(fix(f"kubectl delete pod {quote(ctx.name)} {ctx.ns_flag}",
+                           f"only if it persists: the {ctx.workload().split('/')[0]} recreates it"))
     else:
         out.append(f"kubectl describe pod {quote(ctx.name)} {ctx.ns_flag}")
         out.append(_debug(ctx, c))

@@ -29,7 +29,7 @@ from typing import Dict, List, Optional, Tuple
 
 from ..findings import Finding
 from ..sanitize import clean
-from .base import Container, PodContext, quote, status_line
+from .base import Container, PodContext, fix, quote, status_line
 
 # ---- the kubelet's words ---------------------------------------------------------------------
 # `configmap "x" not found` (watch-based manager, 1.14+) or `configmaps "x" not found` (API error).
@@ -449,14 +449,16 @@ def _suggestions(ctx: PodContext, p: Problem, close: Optional[str]) -> List[str]
     if close and p.refs and not (p.key is not None and p.kind == "Secret"):
         patch = _retarget_patch(ctx, p, close)
         if patch:
-            out.append(f'{patch}  # did you mean "{close}"? point the reference at it')
+            out.append(fix(patch, f'did you mean "{close}"? point the reference at it'))
     if p.key is None:
         if p.pull_only or (p.kind == "Secret" and any(r.via == "imagePullSecrets" for r in p.refs)
                            and len(p.refs) == 1):
+            out.append(fix("read -rs REGISTRY_PASSWORD",
+                           "type the registry password or token (not echoed, not in the shell history)"))
             out.append(f"kubectl create secret docker-registry {name} {ns} --docker-server=REGISTRY "
-                       f"--docker-username=USER --docker-password=PASSWORD")
-            out.append(ctx.template_patch({"imagePullSecrets": [{"$patch": "delete", "name": p.name}]})
-                       + "  # or drop the reference if the images are public")
+                       f'--docker-username=USER --docker-password="$REGISTRY_PASSWORD"')
+            out.append(fix(ctx.template_patch({"imagePullSecrets": [{"$patch": "delete", "name": p.name}]}),
+                           "or drop the reference if the images are public"))
         elif p.kind == "ConfigMap":
             out += _create_configmap(ns, name, p.refs)
         else:
@@ -467,9 +469,11 @@ def _suggestions(ctx: PodContext, p: Problem, close: Optional[str]) -> List[str]
         out.append(f"kubectl patch configmap {name} {ns} --type=merge -p {shlex.quote(body)}")
         out.append(f"kubectl describe configmap {name} {ns}")
     else:
-        body = json.dumps({"stringData": {p.key: "VALUE"}}, separators=(",", ":"))
-        out.append(f"kubectl patch secret {name} {ns} --type=merge -p {shlex.quote(body)}")
-        out.append(f"kubectl describe secret {name} {ns}  # lists the keys and sizes, not the values")
+        out.append(fix(f"kubectl describe secret {name} {ns}", "lists the keys and sizes, not the values"))
+        out.append(fix(f"kubectl create secret generic {name} {ns} --from-file={quote(p.key + '=' + _file_for(p.key))} "
+                       f"--dry-run=client -o yaml | kubectl apply -f -",
+                       f"adds key {p.key} from FILE (the value stays out of the shell history); "
+                       f"the other keys are kept"))
     return out
 
 
@@ -494,9 +498,9 @@ def _create_configmap(ns: str, name: str, refs: List[Ref]) -> List[str]:
     if every or not args:
         if any(r.via == "envFrom" for r in refs):
             out.append(f"{base} --from-literal=KEY=VALUE")
-            out.append(f"{base} --from-env-file=app.env  # KEY=VALUE lines become the variables")
+            out.append(fix(f"{base} --from-env-file=app.env", "KEY=VALUE lines become the variables"))
         if any(r.via in ("volume", "projected") and r.key is None for r in refs) or not out:
-            out.append(f"{base} --from-file=config.yaml  # each file becomes a key (a file in the volume)")
+            out.append(fix(f"{base} --from-file=config.yaml", "each file becomes a key (a file in the volume)"))
     return out
 
 
@@ -508,10 +512,18 @@ def _create_secret(ns: str, name: str, refs: List[Ref]) -> List[str]:
     base = f"kubectl create secret generic {name} {ns}"
     out = []
     if keys:
-        out.append(f"{base} " + " ".join(f"--from-literal={quote(k + '=VALUE')}" for k in keys))
+        out.append(fix(f"{base} " + " ".join(f"--from-file={quote(k + '=' + _file_for(k))}" for k in keys),
+                       "each file holds one value: values typed on the command line end up in the "
+                       "shell history"))
     if every or not keys:
-        out.append(f"{base} --from-literal=KEY=VALUE")
+        out.append(fix(f"{base} --from-env-file=secret.env", "KEY=VALUE lines become the keys "
+                                                            "(kept out of the shell history)"))
     return out
+
+
+def _file_for(key: str) -> str:
+    """A placeholder file for a Secret key's value: `./KEY.txt`, the key made file-name safe."""
+    return "./" + re.sub(r"[^A-Za-z0-9._-]", "_", key) + ".txt"
 
 
 def _volume_sources(vol: dict):

@@ -25,7 +25,7 @@ from ..findings import Finding
 from ..sanitize import clean
 from ..timeutil import age
 from ..view import meta
-from .base import PodContext, quote
+from .base import PodContext, fix, quote
 
 _NODE_LOW = re.compile(r"The node was low on resource: ([\w./-]+?)\.(?:\s|$)")
 _THRESHOLD = re.compile(r"Threshold quantity: (\S+?), available: (\S+?)\.(?:\s|$)")
@@ -281,28 +281,29 @@ def _suggestions(ctx, parsed, resource, node_name, worst, usage_b) -> List[str]:
         limit = _bytes(((spec.get("resources") or {}).get("limits") or {}).get(resource))
         extra = f" --limits={resource}={value}" if limit is not None and limit < usage_b else ""
         if editable:
-            out.append(f"kubectl set resources {workload} {ctx.ns_flag} -c {quote(worst['name'])} "
-                       f"--requests={resource}={value}{extra}"
-                       "  # request what it really uses, so the scheduler places it on a node with room")
+            out.append(fix(f"kubectl set resources {workload} {ctx.ns_flag} -c {quote(worst['name'])} "
+                           f"--requests={resource}={value}{extra}",
+                           "request what it really uses, so the scheduler places it on a node with room"))
         else:
-            out.append(f"kubectl get {workload} {ctx.ns_flag} -o yaml > pod.yaml  # set "
-                       f"resources.requests.{resource}: {value} for {worst['name']}, then: "
-                       f"kubectl replace --force -f pod.yaml")
+            out.append(fix(f"kubectl get {workload} {ctx.ns_flag} -o yaml > pod.yaml",
+                           f"in pod.yaml set resources.requests.{resource}: {value} for {worst['name']}, "
+                           f"then run the next command"))
+            out.append(fix("kubectl replace --force -f pod.yaml", "recreates the pod with the new request"))
     elif parsed.get("trigger") in ("ContainerLimit", "PodLimit") and worst and editable:
-        out.append(f"kubectl set resources {workload} {ctx.ns_flag} -c {quote(worst['name'])} "
-                   f"--limits=ephemeral-storage=VALUE  # or write less to the container filesystem")
+        out.append(fix(f"kubectl set resources {workload} {ctx.ns_flag} -c {quote(worst['name'])} "
+                       f"--limits=ephemeral-storage=VALUE", "or write less to the container filesystem"))
     elif parsed.get("trigger") == "EmptyDirLimit":
-        out.append(f"kubectl get {workload} {ctx.ns_flag} -o jsonpath='{{{ctx.pod_spec_path()}.volumes}}'"
-                   f"  # raise the sizeLimit of {parsed.get('volume')} or write less to it")
+        out.append(fix(f"kubectl get {workload} {ctx.ns_flag} -o jsonpath='{{{ctx.pod_spec_path()}.volumes}}'",
+                       f"raise the sizeLimit of {parsed.get('volume')} or write less to it"))
     if node_name:
         out.append(f"kubectl describe node {quote(node_name)}")
     if resource in ("memory", "pid"):
         out.append("kubectl top nodes")
     if resource in ("ephemeral-storage", "inodes") and node_name:
-        out.append(f"kubectl debug node/{quote(node_name)} -it --image=busybox:1.36 -- df -h /host"
-                   "  # disk use on the node")
-    out.append(f"kubectl delete pod {quote(ctx.name)} {ctx.ns_flag}"
-               "  # clean-up: evicted pods stay as records until garbage-collected")
+        out.append(fix(f"kubectl debug node/{quote(node_name)} -it --profile=general --image=busybox:1.36 "
+                       f"-- df -h /host", "disk use on the node"))
+    out.append(fix(f"kubectl delete pod {quote(ctx.name)} {ctx.ns_flag}",
+                   "clean-up: evicted pods stay as records until garbage-collected"))
     return out
 
 

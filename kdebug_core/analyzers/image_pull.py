@@ -11,7 +11,7 @@ from typing import List
 
 from ..findings import Finding
 from ..sanitize import clean
-from .base import PodContext, quote, status_line
+from .base import PodContext, fix, quote, status_line
 
 PULL_REASONS = ("ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "ImageInspectError")
 
@@ -119,24 +119,27 @@ def _pull_failed(ctx: PodContext, c, reason: str) -> Finding:
         suggestions.append(f"kubectl set image {ctx.workload()} {ctx.ns_flag} {c.name}=IMAGE:TAG")
     if cause in ("Unauthorized", "NotFound") and (not secrets or missing_secrets):
         secret = (missing_secrets or ["regcred"])[0]
+        suggestions.append(fix("read -rs REGISTRY_PASSWORD",
+                               "type the registry password or token (not echoed, not in the shell history)"))
         suggestions.append(
             f"kubectl create secret docker-registry {quote(secret)} {ctx.ns_flag} "
-            f"--docker-server={_registry(image)} --docker-username=USER --docker-password=PASSWORD")
+            f'--docker-server={_registry(image)} --docker-username=USER --docker-password="$REGISTRY_PASSWORD"')
         if not secrets:
             suggestions.append(ctx.template_patch({"imagePullSecrets": [{"name": secret}]}))
     elif cause == "Unauthorized":
-        suggestions.append(f"kubectl get secret {quote(secrets[0])} {ctx.ns_flag} "
-                           f"-o jsonpath='{{.type}}'  # must be kubernetes.io/dockerconfigjson for "
-                           f"{_registry(image)}")
+        suggestions.append(fix(f"kubectl get secret {quote(secrets[0])} {ctx.ns_flag} -o jsonpath='{{.type}}'",
+                               f"must be kubernetes.io/dockerconfigjson for {_registry(image)}"))
     if cause == "RegistryUnreachable":
         node = ctx.spec.get("nodeName")
-        suggestions.append(f"kubectl debug node/{node} -it --image=busybox:1.36 -- "
-                           f"nslookup {_registry(image)}" if node else
+        suggestions.append(f"kubectl debug node/{quote(node)} -it --profile=general --image=busybox:1.36 -- "
+                           f"nslookup {_registry(image)}." if node else
                            f"kubectl describe pod {ctx.name} {ctx.ns_flag}")
     if cause == "RateLimited":
-        suggestions.append(f"kubectl create secret docker-registry regcred {ctx.ns_flag} "
-                           f"--docker-server={_registry(image)} --docker-username=USER "
-                           f"--docker-password=TOKEN  # authenticated pulls have a higher limit")
+        suggestions.append(fix("read -rs REGISTRY_TOKEN",
+                               "type an access token of the registry (not echoed, not in the shell history)"))
+        suggestions.append(fix(f"kubectl create secret docker-registry regcred {ctx.ns_flag} "
+                               f"--docker-server={_registry(image)} --docker-username=USER "
+                               f'--docker-password="$REGISTRY_TOKEN"', "authenticated pulls have a higher limit"))
     if cause == "Unknown":
         suggestions.append(f"kubectl describe pod {ctx.name} {ctx.ns_flag}")
 

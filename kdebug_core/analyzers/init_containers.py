@@ -23,7 +23,7 @@ from typing import List, Optional, Tuple
 from ..findings import Finding
 from ..sanitize import clean
 from ..timeutil import age, human_duration, parse_time, seconds_between
-from .base import Container, PodContext, quote, status_line
+from .base import Container, PodContext, fix, quote, status_line
 from .exits import error_lines, exit_code_meaning, log_tail
 
 # An init container running longer than this while the app waits is reported as stuck.
@@ -294,14 +294,17 @@ def _dependency_checks(ctx: PodContext, hosts) -> List[str]:
             selector = ((ctx.view.get("Service", ns, name) or {}).get("spec") or {}).get("selector") or {}
             if selector:
                 sel = ",".join(f"{k}={v}" for k, v in selector.items())
-                out.append(f"kubectl get pods -n {quote(ns)} -l {quote(sel)}  # the pods behind service "
-                           f"{name}: why are they not ready?")
+                out.append(fix(f"kubectl get pods -n {quote(ns)} -l {quote(sel)}",
+                               f"the pods behind service {name}: why are they not ready?"))
                 continue
         out.append(f"kubectl get svc,endpoints {quote(name)} -n {quote(ns)}")
         if state in ("missing", "unknown"):
-            target = name if ns == ctx.namespace else f"{name}.{ns}"
-            out.append(f"kubectl run dnscheck {ctx.ns_flag} -it --rm --restart=Never --image=busybox:1.36 "
-                       f"-- nslookup {quote(target)}")
+            # The FQDN: busybox's nslookup does not walk the pod's search list, so a short name
+            # gives a false NXDOMAIN (assumes the default cluster domain, cluster.local).
+            target = f"{name}.{ns}.svc.cluster.local"
+            out.append(fix(f"kubectl run dnscheck {ctx.ns_flag} -it --rm --restart=Never --image=busybox:1.36 "
+                           f"-- nslookup {quote(target)}",
+                           f"does service {name} resolve in the cluster's DNS?"))
     return out
 
 
@@ -311,9 +314,10 @@ def _edit(ctx: PodContext, c: Container) -> List[str]:
     workload = ctx.workload()
     kind = workload.split("/")[0]
     if kind in ("job", "pod"):
-        return [f"kubectl get {workload} {ctx.ns_flag} -o yaml > {kind}.yaml  # fix init container "
-                f"{c.name} in {kind}.yaml, then: kubectl replace --force -f {kind}.yaml"]
-    return [f"kubectl edit {workload} {ctx.ns_flag}  # initContainers: {c.name}"]
+        return [fix(f"kubectl get {workload} {ctx.ns_flag} -o yaml > {kind}.yaml",
+                    f"fix init container {c.name} in {kind}.yaml, then run the next command"),
+                fix(f"kubectl replace --force -f {kind}.yaml", f"recreates the {kind} from {kind}.yaml")]
+    return [fix(f"kubectl edit {workload} {ctx.ns_flag}", f"fix initContainers: {c.name}")]
 
 
 def _headline(lines: List[str]) -> Optional[str]:

@@ -28,7 +28,7 @@ from ..quantity import format_bytes, memory_bytes, round_up_memory
 from ..sanitize import clean
 from ..timeutil import age
 from ..view import ClusterView, meta
-from .base import Container, PodContext
+from .base import Container, PodContext, fix
 
 NEAR = 0.9          # usage / limit at or above which a container is near its limit
 HEADROOM = 1.25     # suggested limit = observed usage × HEADROOM, rounded up
@@ -139,10 +139,10 @@ def resource_commands(ctx: PodContext, container: str, limit: str, request: str)
     kind = workload.split("/")[0]
     values = f"--limits=memory={limit} --requests=memory={request}"
     if kind in ("job", "pod"):
-        return [f"kubectl get {workload} {ctx.ns_flag} -o yaml > {kind}.yaml  # in {kind}.yaml set "
-                f"container {container}'s resources.limits.memory: {limit} and "
-                f"resources.requests.memory: {request}, then:",
-                f"kubectl replace --force -f {kind}.yaml"]
+        return [fix(f"kubectl get {workload} {ctx.ns_flag} -o yaml > {kind}.yaml",
+                    f"in {kind}.yaml set container {container}'s resources.limits.memory: {limit} and "
+                    f"resources.requests.memory: {request}, then run the next command"),
+                fix(f"kubectl replace --force -f {kind}.yaml", f"recreates the {kind} with the new memory")]
     return [f"kubectl set resources {workload} {ctx.ns_flag} -c {shlex.quote(container)} {values}"]
 
 
@@ -249,8 +249,8 @@ def _no_limit(view: ClusterView, ctxs: List[PodContext], container: str, oom_nod
         new_limit, new_request = "LIMIT", clean(request_raw) if request_raw else "REQUEST"
     suggestions = []
     if usage is None:
-        suggestions.append(f"kubectl top pod {ctx.name} {ctx.ns_flag} --containers"
-                           "  # measure first: set LIMIT above the peak it needs")
+        suggestions.append(fix(f"kubectl top pod {ctx.name} {ctx.ns_flag} --containers",
+                               "measure first: set LIMIT above the peak it needs"))
     suggestions += resource_commands(ctx, container, new_limit, new_request)
     details = {"pods": [x.name for x in ctxs], "request": request_raw, "requestBytes": request,
                "usageBytes": usage, "qosClass": qos,

@@ -37,7 +37,7 @@ from ..quantity import format_bytes, memory_bytes, round_up_memory
 from ..sanitize import clean
 from ..timeutil import age, parse_time
 from ..view import ClusterView, event_time
-from .base import Container, PodContext
+from .base import Container, PodContext, fix
 
 WINDOW = timedelta(seconds=15)    # a container killed this close to the event was the victim
 COMM_LEN = 15                     # the kernel keeps 15 characters of a process name
@@ -336,8 +336,8 @@ def _fix(ctx: PodContext, c: Container, limit_raw, limit, request, peak) -> List
         # How much it needs is not known here: measure, then set a limit above the peak. Any limit
         # confines the next kill to this container instead of the node.
         request_raw = ((c.spec.get("resources") or {}).get("requests") or {}).get("memory")
-        return ([f"kubectl top pod {ctx.name} {ctx.ns_flag} --containers  # its usage now; set LIMIT "
-                 f"above the peak it needs"]
+        return ([fix(f"kubectl top pod {ctx.name} {ctx.ns_flag} --containers",
+                     "its usage now; set LIMIT above the peak it needs")]
                 + resource_commands(ctx, c.name, "LIMIT", clean(request_raw) if request_raw else "REQUEST"))
     if peak and (not request or request < peak):
         want = min(memory_bytes(round_up_memory(peak)), limit)

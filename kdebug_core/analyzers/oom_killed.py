@@ -21,7 +21,7 @@ from ..findings import Finding
 from ..quantity import GI, MI, format_bytes, memory_bytes, round_up_memory
 from ..sanitize import clean
 from ..timeutil import age, human_duration, parse_time, seconds_between
-from .base import Container, PodContext
+from .base import Container, PodContext, fix
 from .crashloop import waiting_line
 from .exits import error_lines, exit_code_meaning, log_tail
 
@@ -212,10 +212,10 @@ def _suggestions(ctx: PodContext, c: Container, proposal, limit) -> List[str]:
     if kind in ("job", "pod"):
         # A Job's pod template and a pod's resources cannot be changed in place.
         lim, req = (proposal[1], proposal[3]) if proposal else ("LIMIT", "REQUEST")
-        out.append(f"kubectl get {workload} {ctx.ns_flag} -o yaml > {kind}.yaml  # in {kind}.yaml set "
-                   f"container {c.name}'s resources.limits.memory: {lim} and "
-                   f"resources.requests.memory: {req}, then:")
-        out.append(f"kubectl replace --force -f {kind}.yaml")
+        out.append(fix(f"kubectl get {workload} {ctx.ns_flag} -o yaml > {kind}.yaml",
+                       f"in {kind}.yaml set container {c.name}'s resources.limits.memory: {lim} and "
+                       f"resources.requests.memory: {req}, then run the next command"))
+        out.append(fix(f"kubectl replace --force -f {kind}.yaml", f"recreates the {kind} with the new memory"))
     else:
         out.append(f"kubectl set resources {workload} {ctx.ns_flag} -c {shlex.quote(c.name)} {values}")
     out.append(f"kubectl top pod {ctx.name} {ctx.ns_flag} --containers")

@@ -16,6 +16,7 @@ from ..findings import Finding
 from ..labels import matches, requirements_from_label_selector
 from ..sanitize import clean
 from ..view import meta
+from .base import fix
 from .service_base import ServiceContext, declared_containers, find_port, selector_text
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
@@ -226,5 +227,5 @@ def _allow_policy(ctx: ServiceContext, ports: List[Tuple[int, Optional[str], str
             "metadata": {"name": f"allow-{ctx.name}"},
             "spec": {"podSelector": {"matchLabels": ctx.selector}, "policyTypes": ["Ingress"],
                      "ingress": [rule]}}
-    return (f"echo {shlex.quote(json.dumps(body, separators=(',', ':')))} | "
-            f"kubectl apply {ctx.ns_flag} -f -  # admit the namespace's pods on the Service's port")
+    return fix(f"echo {shlex.quote(json.dumps(body, separators=(',', ':')))} | "
+               f"kubectl apply {ctx.ns_flag} -f -", "admit the namespace's pods on the Service's port")

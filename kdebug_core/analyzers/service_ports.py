@@ -14,7 +14,7 @@ from typing import Dict, List, Optional, Tuple
 from ..findings import Finding, ObjectRef
 from ..sanitize import clean
 from ..view import meta
-from .base import PodContext
+from .base import PodContext, fix
 from .service_base import (ServiceContext, declared_containers, find_port, kubectl_name, port_label,
                            target_port, template_patch)
 
@@ -105,13 +105,13 @@ def _named(ctx: ServiceContext, index: int, sp: dict, target: str, pods: List[di
         if len(candidates) == 1 and len(suggestions) < 2:
             cname, cport = candidates[0]
             value = cport.get("name") or int(cport.get("containerPort"))
-            suggestions.append(_replace_target(ctx, index, value)
-                               + f"  # forward to {cname}'s port {cport.get('containerPort')}")
+            suggestions.append(fix(_replace_target(ctx, index, value),
+                                   f"forward to {cname}'s port {cport.get('containerPort')}"))
             if wl:
-                suggestions.append(template_patch(wl, ctx.namespace, {"spec": {"containers": [
+                suggestions.append(fix(template_patch(wl, ctx.namespace, {"spec": {"containers": [
                     {"name": cname, "ports": [{"containerPort": int(cport.get("containerPort")),
-                                               "name": target}]}]}})
-                                   + f"  # or name that port \"{target}\" (rolls out new pods)")
+                                               "name": target}]}]}}),
+                                       f"or name that port \"{target}\" (rolls out new pods)"))
     evidence.append(_endpoints_evidence(ctx, sp))
     if not suggestions:
         suggestions.append(_replace_target(ctx, index, "PORT_NAME_OR_NUMBER"))
@@ -161,8 +161,8 @@ def _numeric(ctx: ServiceContext, index: int, sp: dict, target: int, pods: List[
         candidates = _declared(rep, protocol)
         if len(candidates) == 1 and not suggestions:
             cname, cport = candidates[0]
-            suggestions.append(_replace_target(ctx, index, int(cport.get("containerPort")))
-                               + f"  # forward to the port {cname} declares")
+            suggestions.append(fix(_replace_target(ctx, index, int(cport.get("containerPort"))),
+                                   f"forward to the port {cname} declares"))
     evidence.extend(clean(r) for r in refused)
     if not suggestions:
         suggestions.append(_replace_target(ctx, index, "PORT"))
@@ -175,8 +175,8 @@ def _numeric(ctx: ServiceContext, index: int, sp: dict, target: int, pods: List[
                    f'declare: check the app listens on {target} (containerPort is informational)')
         severity = "warning"
     if not refused:
-        suggestions.append(f"kubectl port-forward {ctx.kubectl_ref} {ctx.ns_flag} 8080:{sp.get('port')}"
-                           f"  # then curl localhost:8080 to see whether {target} answers")
+        suggestions.append(fix(f"kubectl port-forward {ctx.kubectl_ref} {ctx.ns_flag} 8080:{sp.get('port')}",
+                               f"then curl localhost:8080 to see whether {target} answers"))
     return ctx.finding("TargetPortMismatch", clean(summary), evidence=evidence,
                        suggestions=suggestions, owner=owner, severity=severity,
                        details={"port": sp.get("port"), "targetPort": target,

@@ -29,7 +29,7 @@ from ..findings import Finding
 from ..sanitize import clean
 from ..timeutil import age
 from ..view import meta
-from .base import PodContext, quote
+from .base import PodContext, fix, quote
 
 # ---- the scheduler's message ---------------------------------------------------------------------
 
@@ -351,8 +351,8 @@ def _gated(ctx: PodContext, cond: dict) -> Finding:
         cause="SchedulingGated", severity="warning",
         evidence=["condition PodScheduled=False (SchedulingGated)"
                   + (f": {clean(cond.get('message'))}" if cond.get("message") else "")],
-        suggestions=[f"kubectl get pod {quote(ctx.name)} {ctx.ns_flag} -o jsonpath='{{.spec.schedulingGates}}'"
-                     "  # the controller that added the gate removes it when ready"],
+        suggestions=[fix(f"kubectl get pod {quote(ctx.name)} {ctx.ns_flag} -o jsonpath='{{.spec.schedulingGates}}'",
+                         "the controller that added the gate removes it when ready")],
         details={"causes": [{"cause": "SchedulingGated", "nodes": None, "text": ", ".join(gates)}]})
 
 
@@ -557,9 +557,9 @@ def _fix_for(ctx, cause, c, requests, nodes, largest, workload) -> List[str]:
     if cause == "InsufficientResource":
         resource = c.get("resource", "")
         column = resource.replace(".", "\\.")
-        out.append(f"kubectl get nodes -o 'custom-columns=NAME:.metadata.name,ALLOCATABLE:"
-                   f".status.allocatable.{column}'  # no node has one free: add nodes that offer "
-                   f"{resource} (or install its device plugin)")
+        out.append(fix(f"kubectl get nodes -o 'custom-columns=NAME:.metadata.name,ALLOCATABLE:"
+                       f".status.allocatable.{column}'",
+                       f"no node has one free: add nodes that offer {resource} (or install its device plugin)"))
         out.append("kubectl describe nodes | grep -A 8 'Allocated resources'")
     elif cause in ("InsufficientMemory", "InsufficientCPU", "InsufficientEphemeralStorage"):
         resource = c.get("resource", "memory")
@@ -575,21 +575,22 @@ def _fix_for(ctx, cause, c, requests, nodes, largest, workload) -> List[str]:
                         value = (_round_down_memory(target) if resource != "cpu"
                                  else _round_down_cpu(target))
         if container and ctx.owned() and not workload.startswith("job/"):
-            note = "  # fits the largest node's allocatable" if value != "VALUE" else ""
-            out.append(f"kubectl set resources {workload} {ns} -c {quote(container)} "
-                       f"--requests={resource}={value}{note}")
+            note = "fits the largest node's allocatable" if value != "VALUE" else None
+            out.append(fix(f"kubectl set resources {workload} {ns} -c {quote(container)} "
+                           f"--requests={resource}={value}", note))
         elif container:
-            out.append(f"kubectl get {workload} {ns} -o yaml > pod.yaml  # lower "
-                       f"resources.requests.{resource} of {container}, then: "
-                       f"kubectl replace --force -f pod.yaml")
-        out.append("kubectl describe nodes | grep -A 8 'Allocated resources'"
-                   "  # what is already requested; add a node if they are full")
+            out.append(fix(f"kubectl get {workload} {ns} -o yaml > pod.yaml",
+                           f"lower resources.requests.{resource} of {container} in pod.yaml, then run "
+                           f"the next command"))
+            out.append(fix("kubectl replace --force -f pod.yaml", "recreates the pod with the new request"))
+        out.append(fix("kubectl describe nodes | grep -A 8 'Allocated resources'",
+                       "what is already requested; add a node if they are full"))
         if resource in ("cpu", "memory"):
             out.append("kubectl top nodes")
     elif cause == "TooManyPods":
         out.append("kubectl get nodes -o custom-columns=NAME:.metadata.name,MAXPODS:.status.allocatable.pods")
-        out.append("kubectl get pods -A -o wide --field-selector=status.phase=Running"
-                   "  # every node is at its pod limit: add a node or remove pods")
+        out.append(fix("kubectl get pods -A -o wide --field-selector=status.phase=Running",
+                       "every node is at its pod limit: add a node or remove pods"))
     elif cause == "NodeSelectorMismatch":
         sel = ctx.spec.get("nodeSelector") or {}
         keys = list(sel)
@@ -600,8 +601,8 @@ def _fix_for(ctx, cause, c, requests, nodes, largest, workload) -> List[str]:
         if sel:
             out.append(f"kubectl label node {quote(target) if target else 'NODE'} "
                        + " ".join(quote(f"{k}={v}") for k, v in sel.items()))
-            out.append(ctx.template_patch({"nodeSelector": {k: None for k in keys}})
-                       + "  # or drop the selector")
+            out.append(fix(ctx.template_patch({"nodeSelector": {k: None for k in keys}}),
+                           "or drop the selector"))
         else:
             out.append(f"kubectl get {workload} {ns} -o jsonpath='{{{ctx.pod_spec_path()}.affinity.nodeAffinity}}'")
     elif cause == "UntoleratedTaint":
@@ -621,16 +622,16 @@ def _fix_for(ctx, cause, c, requests, nodes, largest, workload) -> List[str]:
         if taint and not _expected_taint(c):
             tol = {"key": taint["key"], "operator": "Equal", "value": taint["value"], "effect": effect} \
                 if taint["value"] else {"key": taint["key"], "operator": "Exists", "effect": effect}
-            out.append(ctx.template_patch({"tolerations": [tol]}) + "  # only if the pod belongs there")
+            out.append(fix(ctx.template_patch({"tolerations": [tol]}), "only if the pod belongs there"))
         elif not taint:
             out.append(ctx.template_patch({"tolerations": [{"key": "KEY", "operator": "Equal",
                                                             "value": "VALUE", "effect": "NoSchedule"}]}))
     elif cause == "NodeUnschedulable":
         cordoned = [meta(n).get("name") for n in nodes if (n.get("spec") or {}).get("unschedulable")]
         for name in cordoned[:3] or ["NODE"]:
-            out.append(f"kubectl uncordon {quote(name) if name != 'NODE' else name}"
-                       "  # once its maintenance is over")
-        out.append("kubectl get nodes  # SchedulingDisabled marks cordoned nodes")
+            out.append(fix(f"kubectl uncordon {quote(name) if name != 'NODE' else name}",
+                           "once its maintenance is over"))
+        out.append(fix("kubectl get nodes", "SchedulingDisabled marks cordoned nodes"))
     elif cause in ("PVCNotFound", "UnboundPVC"):
         out.append(f"kubectl get pvc {ns}")
         claim = c.get("claim")
@@ -639,18 +640,18 @@ def _fix_for(ctx, cause, c, requests, nodes, largest, workload) -> List[str]:
                           for v in ctx.spec.get("volumes") or [] if v.get("persistentVolumeClaim")), None)
         if cause == "UnboundPVC" and claim:
             out.append(f"kubectl describe pvc {quote(claim)} {ns}")
-            out.append("kubectl get storageclass  # the claim's class must exist (or a default one)")
+            out.append(fix("kubectl get storageclass", "the claim's class must exist (or a default one)"))
         elif cause == "PVCNotFound":
-            out.append(f"kubectl get {workload} {ns} -o jsonpath='{{{ctx.pod_spec_path()}.volumes}}'"
-                       f"  # create the claim{(' ' + claim) if claim else ''} or fix its name")
+            out.append(fix(f"kubectl get {workload} {ns} -o jsonpath='{{{ctx.pod_spec_path()}.volumes}}'",
+                           f"create the claim{(' ' + claim) if claim else ''} or fix its name"))
     elif cause in ("PodAffinity", "PodAntiAffinity", "TopologySpread"):
         out.append(f"kubectl get {workload} {ns} -o jsonpath='{{{ctx.pod_spec_path()}.affinity}}'")
         if cause == "TopologySpread":
             out.append(f"kubectl get {workload} {ns} "
                        f"-o jsonpath='{{{ctx.pod_spec_path()}.topologySpreadConstraints}}'")
-        out.append("kubectl get pods -A -o wide --show-labels  # which pods the rules count, on which nodes")
+        out.append(fix("kubectl get pods -A -o wide --show-labels", "which pods the rules count, on which nodes"))
     elif cause == "HostPortConflict":
-        out.append("kubectl get pods -A -o wide | grep -v Completed  # who holds the hostPort on each node")
+        out.append(fix("kubectl get pods -A -o wide | grep -v Completed", "who holds the hostPort on each node"))
     elif cause == "VolumeNodeAffinityConflict":
         out.append("kubectl get pv -o custom-columns=NAME:.metadata.name,CLAIM:.spec.claimRef.name,"
                    "NODEAFFINITY:.spec.nodeAffinity")

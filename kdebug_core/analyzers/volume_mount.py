@@ -27,7 +27,7 @@ from typing import Dict, List, Optional, Tuple
 from ..findings import Finding
 from ..sanitize import clean
 from . import config_refs
-from .base import Container, PodContext, quote, status_line
+from .base import Container, PodContext, fix, quote, status_line
 
 _EVENT_REASONS = ("FailedMount", "FailedAttachVolume", "FailedMapVolume")
 _UNMOUNTED = re.compile(r"unmounted volumes=\[([^\]]*)\]")
@@ -244,17 +244,17 @@ def _claim_issue(ctx: PodContext, vname: str, claim: str, scheduled: bool) -> Op
         sc_missing = _SC_NOT_FOUND.search(text)
         prov = _PROVISIONER.search(text)
         issue.suggestions = [f"kubectl describe pvc {quote(claim)} {nsf}", f"kubectl get pvc,pv {nsf}",
-                             "kubectl get storageclass" + (
-                                 f'  # "{sc_missing.group(1)}" is not one of them: recreate the claim with an '
-                                 f"existing storageClassName (it cannot be changed)" if sc_missing else "")]
+                             fix("kubectl get storageclass",
+                                 f'"{sc_missing.group(1)}" is not one of them: recreate the claim with an '
+                                 f"existing storageClassName (it cannot be changed)" if sc_missing else None)]
         if "no storage class is set" in text:
             body = {"metadata": {"annotations": {"storageclass.kubernetes.io/is-default-class": "true"}}}
-            issue.suggestions.append(
-                "kubectl patch storageclass STORAGECLASS -p " + shlex.quote(json.dumps(body, separators=(",", ":")))
-                + "  # a default class is given to claims without one (1.28+)")
+            issue.suggestions.append(fix(
+                "kubectl patch storageclass STORAGECLASS -p " + shlex.quote(json.dumps(body, separators=(",", ":"))),
+                "a default class is given to claims without one (1.28+)"))
         elif prov:
-            issue.suggestions.append(f"kubectl get pods -A -o wide | grep -i {quote(prov.group(1).split('.')[0])}"
-                                     f"  # is the provisioner {prov.group(1)} running?")
+            issue.suggestions.append(fix(f"kubectl get pods -A -o wide | grep -i {quote(prov.group(1).split('.')[0])}",
+                                         f"is the provisioner {prov.group(1)} running?"))
         return issue
     if phase == "Lost":
         pv = spec.get("volumeName")
@@ -302,12 +302,12 @@ def _multi_attach(ctx: PodContext, vname: str, pv: str, rest: str, ev: dict,
     _add_event(ctx, issue, ev)
     nsf = ctx.ns_flag
     for other in others:
-        issue.suggestions.append(f"kubectl get pod {quote(other)} {nsf} -o wide  # which node holds it")
+        issue.suggestions.append(fix(f"kubectl get pod {quote(other)} {nsf} -o wide", "which node holds it"))
     issue.suggestions.append(f"kubectl get volumeattachments | grep {quote(pv)}")
     if ctx.workload().startswith("deployment/"):
         body = '{"spec":{"strategy":{"type":"Recreate","rollingUpdate":null}}}'
-        issue.suggestions.append(f"kubectl patch {ctx.workload()} {nsf} --type=merge -p {shlex.quote(body)}"
-                                 f"  # stop old and new pods sharing the volume during rollouts")
+        issue.suggestions.append(fix(f"kubectl patch {ctx.workload()} {nsf} --type=merge -p {shlex.quote(body)}",
+                                     "stop old and new pods sharing the volume during rollouts"))
     return issue
 
 
@@ -326,8 +326,8 @@ def _op_issue(ctx: PodContext, vname: str, op: str, name: str, rest: str, vol: d
         hp = vol.get("hostPath") or {}
         path = hp.get("path", "PATH")
         if node:
-            issue.suggestions.append(f"kubectl debug node/{quote(node)} -it --image=busybox:1.36 -- "
-                                     f"ls -ld {quote('/host' + path)}")
+            issue.suggestions.append(f"kubectl debug node/{quote(node)} -it --profile=general --image=busybox:1.36 "
+                                     f"-- ls -ld {quote('/host' + path)}")
         create = {"Directory": "DirectoryOrCreate", "File": "FileOrCreate"}.get(hp.get("type"))
         if create:
             issue.suggestions.append(ctx.template_patch(
@@ -348,15 +348,15 @@ def _op_issue(ctx: PodContext, vname: str, op: str, name: str, rest: str, vol: d
     if vol.get("nfs"):
         nfs = vol["nfs"]
         server = nfs.get("server", "SERVER")
-        issue.suggestions.append(
+        issue.suggestions.append(fix(
             f"kubectl run nfs-check {nsf} --rm -it --restart=Never --image=alpine:3.19 -- sh -c "
-            + quote(f"apk add -q nfs-utils && showmount -e {server}")
-            + f"  # is {nfs.get('path')} exported to node {node or '?'}? (the node also needs an NFS client)")
+            + quote(f"apk add -q nfs-utils && showmount -e {server}"),
+            f"is {nfs.get('path')} exported to node {node or '?'}? (the node also needs an NFS client)"))
     elif "csi" in rest.lower() or "rpc error" in rest or vol.get("csi") or vol.get("persistentVolumeClaim"):
         issue.suggestions.append("kubectl get csidrivers")
         if node:
-            issue.suggestions.append(f"kubectl get pods -A -o wide --field-selector spec.nodeName={quote(node)}"
-                                     f" | grep -i csi  # the CSI node plugin on that node")
+            issue.suggestions.append(fix(f"kubectl get pods -A -o wide --field-selector spec.nodeName={quote(node)}"
+                                         f" | grep -i csi", "the CSI node plugin on that node"))
     return issue
 
 
@@ -373,10 +373,10 @@ def _timeout_issue(ctx: PodContext, vname: str, vol: dict, claim: Optional[str])
     if claim or vol.get("csi"):
         issue.suggestions.append("kubectl get csidrivers")
         if node:
-            issue.suggestions.append(f"kubectl get pods -A -o wide --field-selector spec.nodeName={quote(node)}"
-                                     f" | grep -i csi  # the CSI node plugin on that node")
-    issue.suggestions.append(f"kubectl get events {ctx.ns_flag} --field-selector "
-                             f"involvedObject.name={quote(ctx.name)}  # a more specific FailedMount may follow")
+            issue.suggestions.append(fix(f"kubectl get pods -A -o wide --field-selector spec.nodeName={quote(node)}"
+                                         f" | grep -i csi", "the CSI node plugin on that node"))
+    issue.suggestions.append(fix(f"kubectl get events {ctx.ns_flag} --field-selector "
+                                 f"involvedObject.name={quote(ctx.name)}", "a more specific FailedMount may follow"))
     return issue
 
 

@@ -17,7 +17,7 @@ from tabulate import tabulate
 from ..findings import Finding, Report
 from ..quantity import format_bytes, memory_bytes
 from ..sanitize import clean
-from .text import Style
+from .text import Style, fix_lines
 
 # The table's KIND column, and which finding of a row speaks first (lower is first).
 KIND = {"OOMKilled": "OOMKilled", "SystemOOM": "SystemOOM", "EvictedMemoryPressure": "Evicted",
@@ -72,7 +72,7 @@ def render(report: Report, color: bool = False, plugin: str = "oomcheck") -> str
         commands = _commands([found for _key, found in ordered])
         if commands:
             out += ["", style("to set the suggested memory:", "dim")]
-            out += [f"  {style('$', 'bold')} {clean(c)}" for c in commands]
+            out += fix_lines(commands, style, "")
         advice = _advice([f for _k, found in ordered for f in found])
         if advice:
             out += [""] + [style(f"advice: {a}", "dim") for a in advice]
@@ -206,8 +206,7 @@ def _node_lines(f: Finding, style: Style) -> List[str]:
     lines = [style(f"✗ {_ref(f)}: SystemOOM", f.severity), f"  {clean(f.summary)}"]
     for e in f.evidence:
         lines.append(f"    • {clean(e)}")
-    for s in f.suggestions:
-        lines.append(f"  {style('$', 'bold')} {clean(s)}")
+    lines += fix_lines(f.fixes, style, "  ")
     return lines
 
 

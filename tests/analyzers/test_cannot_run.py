@@ -83,7 +83,7 @@ def test_command_typo_with_containerd_is_a_start_error_with_the_command_fix():
     assert f.suggestions[1] == ("kubectl patch deployment/api -n default --type=strategic -p "
                                 "'{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"api\","
                                 "\"command\":[\"CORRECT\",\"COMMAND\"]}]}}}}'")
-    assert f.suggestions[2].startswith("kubectl debug api-6b5f8d7c9-7wkzp -n default -it "
+    assert f.suggestions[2].startswith("kubectl debug api-6b5f8d7c9-7wkzp -n default -it --profile=general "
                                        "--copy-to=api-6b5f8d7c9-7wkzp-debug --container=api -- sh")
 
 
@@ -121,8 +121,9 @@ def test_hostpath_on_a_read_only_root_is_a_mount_error_at_create_time():
     assert "volumeMount host-cache → /cache" in f.evidence
     assert any(s.startswith("kubectl get daemonset/node-agent -n observability -o jsonpath=") and "volumeMounts" in s
                for s in f.suggestions)
-    assert ("kubectl debug node/ip-10-0-12-34.eu-west-1.compute.internal -it --image=busybox:1.36 -- ls -ld "
-            "/host/usr/local/node-agent  # what is at that path on the node") in f.suggestions
+    assert ("kubectl debug node/ip-10-0-12-34.eu-west-1.compute.internal -it --profile=general "
+            "--image=busybox:1.36 -- ls -ld /host/usr/local/node-agent",
+            "what is at that path on the node") in [(s, s.why) for s in f.fixes]
 
 
 def test_init_container_script_without_execute_bit_is_ours_not_init_containers():
@@ -132,8 +133,8 @@ def test_init_container_script_without_execute_bit_is_ours_not_init_containers()
     assert f.summary == 'init container setup cannot start: "/scripts/setup.sh" is not executable (permission denied)'
     assert any('"initContainers":[{"name":"setup","command":["sh","/scripts/setup.sh"]}]' in s for s in f.suggestions)
     assert any(".initContainers[?(@.name==\"setup\")].command" in s for s in f.suggestions)
-    assert ("kubectl run setup-debug -n shop -it --rm --restart=Never --image=alpine:3.19 --command -- sh"
-            "  # look inside the image") in f.suggestions
+    assert ("kubectl run setup-debug -n shop -it --rm --restart=Never --image=alpine:3.19 --command -- sh",
+            "look inside the image") in [(s, s.why) for s in f.fixes]
     assert init_containers.analyze(ctx) == []
 
 

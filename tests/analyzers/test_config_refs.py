@@ -99,7 +99,9 @@ def test_secretkeyref_to_a_missing_secret_suggests_creating_it_with_the_referenc
     assert f.container == "api"
     assert f.summary == 'container api cannot start: Secret "db-pass" does not exist in namespace default'
     assert "referenced by container api: env DB_PASSWORD from secretKeyRef db-pass key password" in f.evidence
-    assert f.suggestions[0] == "kubectl create secret generic db-pass -n default --from-literal=password=VALUE"
+    # Secret values never on the command line (shell history): one file per key.
+    assert f.suggestions[0] == "kubectl create secret generic db-pass -n default --from-file=password=./password.txt"
+    assert "shell history" in f.fixes[0].why
     assert "kubectl get secrets -n default" in f.suggestions
 
 
@@ -113,7 +115,7 @@ def test_a_key_missing_from_an_existing_configmap_names_the_keys_it_has_and_the_
     assert ("kubectl patch configmap checkout-settings -n shop --type=merge "
             """-p '{"data":{"DB_HOST":"VALUE"}}'""") in f.suggestions
     retarget = next(s for s in f.suggestions if s.startswith("kubectl patch deployment/checkout"))
-    assert '"configMapKeyRef":{"key":"DB_HOSTNAME"}' in retarget and 'did you mean "DB_HOSTNAME"' in retarget
+    assert '"configMapKeyRef":{"key":"DB_HOSTNAME"}' in retarget and 'did you mean "DB_HOSTNAME"' in retarget.why
 
 
 def test_older_kubelets_capitalised_couldnt_find_key_still_works(tmp_path):
@@ -147,8 +149,9 @@ def test_a_key_missing_from_a_secret_comes_from_the_kubelet_and_no_secret_value_
     assert f.summary == 'container billing cannot start: Secret "db" has no key "password"'
     assert "container billing waiting: CreateContainerConfigError — couldn't find key password in Secret " \
            "default/db" in f.evidence
-    assert """kubectl patch secret db -n default --type=merge -p '{"stringData":{"password":"VALUE"}}'""" \
-        in f.suggestions
+    assert ("kubectl create secret generic db -n default --from-file=password=./password.txt --dry-run=client "
+            "-o yaml | kubectl apply -f -") in f.suggestions
+    assert not any("VALUE" in s or "stringData" in s for s in f.suggestions)
     text = json.dumps(f.to_dict())
     assert "not-a-real-password" not in text and "passwd" not in text  # Secret data is never read
 
@@ -199,7 +202,7 @@ def test_a_secret_missing_behind_a_projected_volume():
     assert f.details["name"] == "gateway-upstream-creds"
     assert 'volume "creds" (projected secret gateway-upstream-creds, item key token) mounted by gateway at ' \
            '/var/run/gateway' in f.evidence
-    assert ("kubectl create secret generic gateway-upstream-creds -n edge --from-literal=token=VALUE"
+    assert ("kubectl create secret generic gateway-upstream-creds -n edge --from-file=token=./token.txt"
             in f.suggestions)
 
 
@@ -240,8 +243,10 @@ def test_a_missing_image_pull_secret_is_a_warning_about_the_pod():
     assert f.severity == "warning"
     assert f.container is None
     assert any(e.startswith("event FailedToRetrieveImagePullSecret (x6") for e in f.evidence)
-    assert f.suggestions[0].startswith("kubectl create secret docker-registry regcred -n default ")
-    assert '{"$patch":"delete","name":"regcred"}' in f.suggestions[1]
+    assert f.suggestions[0] == "read -rs REGISTRY_PASSWORD"
+    assert f.suggestions[1].startswith("kubectl create secret docker-registry regcred -n default ")
+    assert f.suggestions[1].endswith('--docker-password="$REGISTRY_PASSWORD"')
+    assert '{"$patch":"delete","name":"regcred"}' in f.suggestions[2]
 
 
 # ---- more than the kubelet says ---------------------------------------------------------------
@@ -253,8 +258,8 @@ def test_the_second_missing_reference_is_found_before_the_kubelet_reaches_it():
     assert secret.severity == "error"  # the container has not started
     # one finding for the Secret, however many variables read it
     assert [r["env"] for r in secret.details["referencedBy"]] == ["SMTP_PASSWORD", "SMTP_USER"]
-    assert ("kubectl create secret generic smtp-credentials -n default --from-literal=password=VALUE "
-            "--from-literal=username=VALUE") in secret.suggestions
+    assert ("kubectl create secret generic smtp-credentials -n default --from-file=password=./password.txt "
+            "--from-file=username=./username.txt") in secret.suggestions
 
 
 def test_a_running_pod_whose_configmap_was_deleted_is_warned_about_its_next_restart():

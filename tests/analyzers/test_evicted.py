@@ -73,8 +73,8 @@ def test_memory_pressure_eviction_names_the_container_and_requests_its_real_usag
         "kubectl set resources deployment/catalog -n shop -c app --requests=memory=1792Mi")
     assert "kubectl describe node kind-worker" in f.suggestions
     assert "kubectl top nodes" in f.suggestions
-    cleanup = f.suggestions[-1]
-    assert cleanup.startswith("kubectl delete pod catalog-7c9d8b6f4-2xkqp -n shop") and "clean-up" in cleanup
+    cleanup = f.fixes[-1]
+    assert cleanup == "kubectl delete pod catalog-7c9d8b6f4-2xkqp -n shop" and "clean-up" in cleanup.why
     assert sum(1 for s in f.suggestions if s.startswith("kubectl delete")) == 1
 
 

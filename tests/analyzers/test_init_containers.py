@@ -41,7 +41,7 @@ def test_the_service_it_needs_is_checked_and_its_backing_pods_named():
             in f.evidence)
     assert f.suggestions[0] == "kubectl logs web-5f7b8c9d4-x2lqz -n shop -c migrate --previous"
     assert any(s.startswith("kubectl get pods -n shop -l app=postgres") for s in f.suggestions)
-    assert f.suggestions[-1] == "kubectl edit deployment/web -n shop  # initContainers: migrate"
+    assert (f.fixes[-1], f.fixes[-1].why) == ("kubectl edit deployment/web -n shop", "fix initContainers: migrate")
 
 
 def test_native_sidecar_is_not_an_init_step():
@@ -69,7 +69,8 @@ def test_init_container_stuck_waiting_for_a_service_that_does_not_exist_is_a_war
     assert "app containers waiting: orders (PodInitializing)" in f.evidence
     assert f.suggestions[0] == "kubectl logs orders-79d4c8f6b5-jr5tn -n default -c wait-for-db"
     assert "kubectl get svc,endpoints db -n default" in f.suggestions
-    assert any(s.endswith("-- nslookup db") for s in f.suggestions)
+    # The FQDN: busybox's nslookup would give a false NXDOMAIN for the short name.
+    assert any(s.endswith("-- nslookup db.default.svc.cluster.local") for s in f.suggestions)
 
 
 def test_an_init_container_running_for_a_minute_is_not_stuck():
@@ -89,8 +90,8 @@ def test_job_pod_whose_init_container_failed_once_is_fixed_by_replacing_the_job(
     assert "log: curl: (6) Could not resolve host: config-server.platform" in f.evidence
     assert f.suggestions[0] == "kubectl logs nightly-export-28594080-9c2xd -n batch -c fetch-config"
     assert "kubectl get svc,endpoints config-server -n platform" in f.suggestions
-    assert f.suggestions[-1].startswith("kubectl get job/nightly-export-28594080 -n batch -o yaml > job.yaml")
-    assert "kubectl replace --force -f job.yaml" in f.suggestions[-1]
+    assert f.suggestions[-2] == "kubectl get job/nightly-export-28594080 -n batch -o yaml > job.yaml"
+    assert f.suggestions[-1] == "kubectl replace --force -f job.yaml"
 
 
 def test_completed_init_and_long_running_native_sidecar_are_healthy():

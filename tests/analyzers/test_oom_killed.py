@@ -67,8 +67,9 @@ def test_job_pod_oom_killed_in_its_current_state_gets_replace_instructions():
     # A Job's pod template is immutable: no `set resources job/...`.
     assert not any(s.startswith("kubectl set resources") for s in f.suggestions)
     assert f.suggestions[0].startswith("kubectl get job/embed-batch -n ml -o yaml > job.yaml")
-    assert "resources.limits.memory: 4Gi" in f.suggestions[0]
-    assert "resources.requests.memory: 2Gi" in f.suggestions[0]
+    assert f.suggestions[0] == "kubectl get job/embed-batch -n ml -o yaml > job.yaml"
+    assert "resources.limits.memory: 4Gi" in f.fixes[0].why
+    assert "resources.requests.memory: 2Gi" in f.fixes[0].why
     assert "kubectl replace --force -f job.yaml" in f.suggestions
 
 

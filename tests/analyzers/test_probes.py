@@ -73,7 +73,7 @@ def test_runbook_06_both_paths_404_restarts_and_the_fix_probes_root_for_both():
                                     "readinessProbe": {"httpGet": {"path": "/", "port": 80}}}
     assert fix in ready.suggestions
     # ... presented as a guess, with the command that checks it first.
-    assert "guess" in fix
+    assert "guess" in fix.why
     assert any(s.startswith("kubectl exec probe-test-7d4f5b8c-m9k2n -n default -c app -- curl -sI "
                             "http://localhost:80/") for s in live.suggestions)
     assert any(s.startswith("kubectl debug probe-test-7d4f5b8c-m9k2n") for s in live.suggestions)
@@ -152,7 +152,7 @@ def test_startup_probe_timeouts_kill_a_slow_jvm_and_the_fix_raises_its_threshold
     # The owner is the StatefulSet; a startup budget of 30s becomes 150s.
     assert container_patch(f.suggestions[0]) == {"name": "ledger", "startupProbe": {"failureThreshold": 30}}
     assert f.suggestions[0].startswith("kubectl patch statefulset/ledger -n payments")
-    assert "150s to start" in f.suggestions[0]
+    assert "150s to start" in f.fixes[0].why
 
 
 def test_readiness_timeouts_read_from_events_k8s_io_v1():
@@ -189,8 +189,8 @@ def test_a_slow_starter_killed_by_liveness_gets_a_startup_probe_not_a_longer_del
     assert startup == {"httpGet": {"path": "/health", "port": 8080, "scheme": "HTTP"},
                        "periodSeconds": 10, "failureThreshold": 30}
     assert "initialDelaySeconds" not in f.suggestions[0]
-    assert f.suggestions[1] == ("kubectl logs inference-api-58d6b9c7f4-hz6vq -n ml -c server --previous"
-                                "  # how far did startup get?")
+    assert (f.suggestions[1], f.fixes[1].why) == (
+        "kubectl logs inference-api-58d6b9c7f4-hz6vq -n ml -c server --previous", "how far did startup get?")
 
 
 def test_a_slow_start_is_seen_from_the_status_alone_when_events_are_gone():

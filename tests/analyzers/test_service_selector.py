@@ -52,7 +52,7 @@ def test_pods_lacking_a_selector_label_get_the_runbook_diagnosis_and_both_fixes(
         """-p '{"spec":{"template":{"metadata":{"labels":{"tier":"api"}}}}}'""")
     assert fix_service.startswith(
         """kubectl patch service/backend-service -n default --type=merge -p '{"spec":{"selector":{"tier":null}}}'""")
-    assert "selector becomes app=backend: 2 pods (deployment/backend)" in fix_service
+    assert "selector becomes app=backend: 2 pods (deployment/backend)" == fix_service.why
 
 
 def test_the_service_fix_really_removes_the_key_and_then_selects_the_pods():
@@ -97,7 +97,7 @@ def test_a_workload_whose_selector_disagrees_with_its_template_is_called_out():
     assert "never accepted" in problem
     apply_fix, service_fix = f.suggestions
     assert apply_fix.startswith("kubectl apply -n default -f MANIFEST.yaml")
-    assert "tier: api" in apply_fix and "spec.template.metadata.labels of deployment/backend" in apply_fix
+    assert "tier: api" in apply_fix.why and "spec.template.metadata.labels of deployment/backend" in apply_fix.why
     assert '"selector":{"tier":null}' in service_fix
 
 

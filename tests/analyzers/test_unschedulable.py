@@ -150,9 +150,9 @@ def test_cordoned_nodes_are_named_with_uncordon():
     assert f.cause == "NodeUnschedulable"
     assert "2 nodes are cordoned (unschedulable)" in f.summary
     assert "kind-worker: allocatable cpu 8, memory 7.6Gi; cordoned (unschedulable)" in f.evidence
-    assert [s for s in f.suggestions if s.startswith("kubectl uncordon")] == [
-        "kubectl uncordon kind-worker  # once its maintenance is over",
-        "kubectl uncordon kind-worker2  # once its maintenance is over"]
+    assert [(s, s.why) for s in f.fixes if s.startswith("kubectl uncordon")] == [
+        ("kubectl uncordon kind-worker", "once its maintenance is over"),
+        ("kubectl uncordon kind-worker2", "once its maintenance is over")]
 
 
 def test_unbound_claim_points_at_the_claim_and_its_missing_storage_class():

@@ -35,8 +35,8 @@ def test_a_pending_claim_whose_storageclass_does_not_exist_blocks_the_scheduled_
     assert any("error processing PVC default/data-loader-scratch: PVC is not bound" in e for e in f.evidence)
     assert "kubectl describe pvc data-loader-scratch -n default" in f.suggestions
     assert "kubectl get pvc,pv -n default" in f.suggestions
-    assert any(s.startswith("kubectl get storageclass") and '"fast-ssd" is not one of them' in s
-               for s in f.suggestions)
+    assert any(s == "kubectl get storageclass" and '"fast-ssd" is not one of them' in s.why
+               for s in f.fixes)
     assert f.details["claim"] == "data-loader-scratch" and f.details["storageClassName"] == "fast-ssd"
 
 
@@ -84,7 +84,8 @@ def test_multi_attach_names_the_pod_holding_the_volume_and_the_recreate_fix():
     assert f.details["persistentVolume"] == "pvc-8e2b1f04-7c1a-4c2e-9a11-6b0d5a3e77ce"
     assert 'volume "storage" cannot be attached' in f.summary and "grafana-7d9f5c6b8-abcde" in f.summary
     assert any(e.startswith("event FailedAttachVolume") and "Multi-Attach error" in e for e in f.evidence)
-    assert "kubectl get pod grafana-7d9f5c6b8-abcde -n monitoring -o wide  # which node holds it" in f.suggestions
+    assert ("kubectl get pod grafana-7d9f5c6b8-abcde -n monitoring -o wide", "which node holds it") \
+        in [(s, s.why) for s in f.fixes]
     assert "kubectl get volumeattachments | grep pvc-8e2b1f04-7c1a-4c2e-9a11-6b0d5a3e77ce" in f.suggestions
     assert any(s.startswith("kubectl patch deployment/grafana -n monitoring --type=merge -p ")
                and '"type":"Recreate"' in s for s in f.suggestions)
@@ -103,8 +104,8 @@ def test_nfs_mount_refused_by_the_server_quotes_the_mount_output():
                          'mount failed: exit status 32 '
                          '(mount.nfs: access denied by server while mounting 10.0.0.50:/exports/media)')
     assert all("\n" not in e for e in f.evidence)
-    assert any("showmount -e 10.0.0.50" in s and "/exports/media exported to node worker-1" in s
-               for s in f.suggestions)
+    assert any("showmount -e 10.0.0.50" in s and "/exports/media exported to node worker-1" in s.why
+               for s in f.fixes)
 
 
 def test_old_mount_events_on_a_pod_that_runs_now_are_history(tmp_path):
@@ -121,7 +122,7 @@ def test_hostpath_type_check_suggests_looking_on_the_node_and_directory_or_creat
     assert f.cause == "HostPathType"
     assert f.summary == ('pod cannot start: volume "spool" cannot be mounted: hostPath type check failed: '
                          '/mnt/fluent-bit/spool is not a directory')
-    assert "kubectl debug node/worker-3 -it --image=busybox:1.36 -- ls -ld /host/mnt/fluent-bit/spool" \
+    assert "kubectl debug node/worker-3 -it --profile=general --image=busybox:1.36 -- ls -ld /host/mnt/fluent-bit/spool" \
         in f.suggestions
     patch = next(s for s in f.suggestions if s.startswith("kubectl patch"))
     assert patch.startswith("kubectl patch daemonset/log-shipper -n logging --type=strategic -p ")

@@ -31,7 +31,7 @@ def test_the_runbooks_memory_hog_is_one_row_with_the_set_resources_command_below
     assert rows(out) == [["default", "memory-hog-5c8d7f9b-xm4k2", "app", "5", "(101s", "ago)", "OOMKilled",
                           "64Mi", "128Mi", "-", "256Mi"]]
     assert "to set the suggested memory:" in lines
-    assert ("  $ kubectl set resources deployment/memory-hog -n default -c app --limits=memory=256Mi "
+    assert ("  kubectl set resources deployment/memory-hog -n default -c app --limits=memory=256Mi "
             "--requests=memory=128Mi") in lines
     advice = [l for l in lines if l.startswith("advice:")]
     assert len(advice) == 1 and "stream data instead of loading it all at once" in advice[0] \
@@ -54,7 +54,7 @@ def test_kinds_of_kill_side_by_side_and_exit_137_never_called_oom():
                for l in out.splitlines())
     assert any(l.startswith("advice: the node ran out of memory, not the container") for l in out.splitlines())
     # the node OOM's fix has the LIMIT placeholder to fill in
-    assert ("  $ kubectl set resources deployment/batch-import -n default -c importer --limits=memory=LIMIT "
+    assert ("  kubectl set resources deployment/batch-import -n default -c importer --limits=memory=LIMIT "
             "--requests=memory=256Mi") in out.splitlines()
 
 
@@ -75,8 +75,8 @@ def test_one_command_per_workload_and_container_with_the_largest_limit():
     out = render_table(Report(findings=found))
     (row,) = rows(out)
     assert row[6:] == ["OOMKilled,", "near", "limit", "256Mi", "512Mi", "486.6Mi", "(95%)", "1Gi"]
-    commands = [l for l in out.splitlines() if l.startswith("  $ kubectl set resources")]
-    assert commands == ["  $ kubectl set resources deployment/search-api -n default -c app --limits=memory=1Gi "
+    commands = [l for l in out.splitlines() if l.startswith("  kubectl set resources")]
+    assert commands == ["  kubectl set resources deployment/search-api -n default -c app --limits=memory=1Gi "
                         "--requests=memory=512Mi"]
 
 
