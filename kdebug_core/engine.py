@@ -181,18 +181,16 @@ def build_report(view: ClusterView, opts: Options, pods: List[dict]) -> Report:
         found, gaps = judge_pod(view, pod, plugin)
         ref = ObjectRef("Pod", meta(pod).get("namespace"), meta(pod).get("name", ""))
         report.findings.extend(found)
-        if any(f.rank >= 1 for f in found):
-            pass
-        elif not pod_health.is_healthy(pod):
-            pass  # starting (an info finding says so): not healthy yet, not broken
-        else:
+        if not any(f.rank >= 1 for f in found):
             missing = gaps + [_missing_text(e) for e in view.failed_reads_for(pod)]
             if missing:
-                # Nothing wrong found, but a read the verdict needed failed: not "healthy".
+                # Nothing wrong found, but a read the verdict needed failed: not "healthy", and
+                # not "starting" or "not my class" either — the evidence is incomplete.
                 report.unverified[ref.slug()] = "; ".join(dict.fromkeys(missing))
-            else:
+            elif pod_health.is_healthy(pod):
                 report.healthy.append(ref)
                 report.healthy_detail[ref.slug()] = pod_summary(pod)
+            # else: starting, or not this plugin's class: an info finding says so
         if opts.output == "wide" and found:
             report.timelines[ref.slug()] = timeline(view, pod)
     for scope_analyzer in analyzers.SCOPE_ANALYZERS.get(plugin, []):

@@ -83,6 +83,9 @@ def render(report: Report, color: bool = False, plugin: str = "oomcheck") -> str
     if no_limit:
         out += [""] + _no_limit_lines(no_limit, style)
     out += _checked_line(report, rows, style, nothing=not (ordered or node_level or other))
+    if report.unverified:
+        from .text import _unverified
+        out += _unverified(report, style)
     for note in report.notes:
         out.append(style(f"note: {clean(note)}", "dim"))
     while out and out[0] == "":
@@ -231,7 +234,7 @@ def _checked_line(report: Report, rows, style: Style, nothing: bool) -> List[str
     affected = {f"{ns}/pod/{pod}" if ns else f"pod/{pod}" for ns, pod, _c in rows}
     fine = len(pods - affected)
     if not pods:
-        return [] if not nothing else ["nothing to examine: no matching pods in scope"]
+        return [] if not nothing or report.unverified else ["nothing to examine: no matching pods in scope"]
     if nothing:
         return ["", style(f"✓ {len(pods)} pod{'s' if len(pods) != 1 else ''} checked: no memory kills, "
                           f"none near its memory limit", "ok")]

@@ -293,3 +293,16 @@ def test_json_report_of_an_incomplete_run_through_the_renderer():
     assert doc["incomplete"][0]["status"] == 403
     assert doc["unverified"] == [{"object": "shop/pod/web-1",
                                   "missing": "events could not be read (HTTP 403)"}]
+
+
+def test_oomcheck_never_says_no_memory_kills_when_the_events_could_not_be_read():
+    p = pod(ready=False, restarts=5,
+            state={"waiting": {"reason": "CrashLoopBackOff",
+                               "message": "back-off 2m40s restarting failed container=app"}},
+            last={"terminated": {"exitCode": 1, "reason": "Error"}})
+    report = run([p, pod(name="calm")], plugin="oomcheck", fail={"Event": server_error})
+    text = render(report, "text", False, "oomcheck")
+    assert set(report.unverified) == {"shop/pod/web-1", "shop/pod/calm"}
+    assert "no memory kills" not in text
+    assert "pod/web-1 -n shop: could not verify: events could not be read (HTTP 500)" in text
+    assert report.exit_code() == 3
