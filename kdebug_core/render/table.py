@@ -231,6 +231,7 @@ def _no_limit_lines(found: List[Finding], style: Style) -> List[str]:
 def _checked_line(report: Report, rows, style: Style, nothing: bool) -> List[str]:
     pods = {r.slug() for r in report.healthy} | {f.object.slug() for f in report.findings
                                                    if f.object.kind == "Pod"}
+    pods -= set(report.unverified)  # a verdict that needed a failed read is not "no kills"
     affected = {f"{ns}/pod/{pod}" if ns else f"pod/{pod}" for ns, pod, _c in rows}
     fine = len(pods - affected)
     if not pods:
