@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from kdebug_core.analyzers import probes
+from kdebug_core.analyzers import probe_evidence, probes
 from kdebug_core.analyzers.probe_config import Probe, resolve_port
 from kdebug_core.probe_now import MAX_REQUESTS, SCAN_HEALTHY_CHECKS
 from kdebug_core.sources.files import FileBackend, load
@@ -316,7 +316,7 @@ def test_probe_findings_carry_the_owner_and_object():
     ('strconv.Atoi: parsing "http": invalid syntax', "httpGet", True, ("PortNotFound", None)),
 ])
 def test_probe_failure_messages_are_classified(body, handler, errored, expected):
-    assert probes.classify(body, handler, errored) == expected
+    assert probe_evidence.classify(body, handler, errored) == expected
 
 
 def test_probe_defaults_and_budget_for_a_manifest_without_them():

@@ -1,0 +1,354 @@
+"""What the cluster says about one container's probes: the kubelet's events, the container status,
+the Services in front of it, and the `--probe-now` answers.
+
+Reading only: no verdicts here (probe_verdicts.py judges, probe_lint.py checks the configuration).
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Dict, List, Optional, Tuple
+
+from ..labels import matches, requirements_from_map
+from ..probe_now import Outcome
+from ..sanitize import clean
+from ..timeutil import age, human_duration, parse_time
+from ..view import event_time, meta
+from .base import Container, PodContext, status_line
+from .probe_config import Probe, declared_ports, probes_of, resolve_port
+
+
+NO_EVENTS = ("no Unhealthy or Killing events about the {kind} probe were found (events expire after "
+             "an hour): this is what the container status shows")
+
+# Failures older than this, on a container that is fine now, are history (a slow first start).
+RECENT_SECONDS = 300
+
+_UNHEALTHY = re.compile(r"^\s*(Liveness|Readiness|Startup) probe (failed|errored)"
+                        r"(?: and resulted in \w+ state)?:[ \t]?(.*)$", re.S)
+_KILLED_BY = re.compile(r"failed (liveness|startup) probe", re.I)
+_STATUS = re.compile(r"HTTP probe failed with statuscode: (\d+)")
+_PORT_NAME = re.compile(r'strconv\.Atoi: parsing "([^"]*)"|port (\S+) not found')
+_TIMEOUT = re.compile(r"context deadline exceeded|Client\.Timeout exceeded|i/o timeout|timed out|"
+                      r"request canceled|DeadlineExceeded", re.I)
+_RESET = re.compile(r"connection reset by peer|\bEOF\b|broken pipe", re.I)
+_UNREACHABLE = re.compile(r"no route to host|network is unreachable|host is unreachable", re.I)
+# Probe errors while a container is stopping or gone: noise around restarts and deletions.
+_STOPPING = re.compile(r"container is stopping|not created or running|container process not found|"
+                       r"cannot register an exec PID|code = NotFound|code = Canceled", re.I)
+
+
+# ---- reading the kubelet's events ---------------------------------------------------------------
+
+def classify(body: str, handler: Optional[str], errored: bool = False) -> Tuple[str, Optional[int]]:
+    """(cause, HTTP status code) of one probe failure message (the text after `probe failed: `)."""
+    m = _STATUS.search(body)
+    if m:
+        return "HTTPStatus", int(m.group(1))
+    if errored and _PORT_NAME.search(body):
+        return "PortNotFound", None
+    if "connection refused" in body.lower():
+        return "ConnectionRefused", None
+    if _TIMEOUT.search(body):
+        return "Timeout", None
+    if "NOT_SERVING" in body or "service unhealthy" in body:
+        return "GRPCNotServing", None
+    if _UNREACHABLE.search(body):
+        return "Unreachable", None
+    if _RESET.search(body) and handler != "exec":
+        return "ConnectionReset", None
+    if handler == "exec" and not errored:
+        return "ExecFailed", None
+    return ("ProbeError" if errored else "Unknown"), None
+
+
+@dataclass
+class Failure:
+    """One `Unhealthy` event (the kubelet aggregates repeats into its count) and what it says."""
+    event: dict
+    cause: str
+    status_code: Optional[int]
+    output: str           # the text after "probe failed: "
+
+
+@dataclass
+class Failures:
+    """One probe's Unhealthy events, added up."""
+    kind: str
+    items: List[Failure] = field(default_factory=list)   # oldest first
+    count: int = 0
+    first: Optional[datetime] = None
+    last: Optional[datetime] = None
+
+    @property
+    def latest(self) -> Failure:
+        return self.items[-1]
+
+    @property
+    def cause(self) -> str:
+        return self.latest.cause
+
+    @property
+    def status_code(self) -> Optional[int]:
+        return self.latest.status_code
+
+    @property
+    def output(self) -> str:
+        return self.latest.output
+
+    def causes(self) -> List[str]:
+        return list(dict.fromkeys(i.cause for i in self.items))
+
+
+def _first_time(ev: dict) -> Optional[datetime]:
+    return parse_time(ev.get("firstTimestamp") or ev.get("eventTime")) or event_time(ev)
+
+
+def read_unhealthy(ctx: PodContext, c: Container, probes: Dict[str, Probe]
+                   ) -> Tuple[Dict[str, Failures], Dict[str, List[dict]]]:
+    """Probe failures per kind, and the `errored` events that say a port name does not exist."""
+    failures: Dict[str, Failures] = {}
+    port_errors: Dict[str, List[dict]] = {}
+    for ev in ctx.events_where("Unhealthy", c.name):
+        m = _UNHEALTHY.match(ev.get("message") or "")
+        if not m:
+            continue
+        kind, verb, body = m.group(1).lower(), m.group(2), m.group(3).strip()
+        errored = verb == "errored"
+        if errored and _STOPPING.search(body):
+            continue
+        probe = probes.get(kind)
+        cause, code = classify(body, probe.handler_key if probe else None, errored)
+        if cause == "PortNotFound":
+            port_errors.setdefault(kind, []).append(ev)
+            continue
+        f = failures.setdefault(kind, Failures(kind))
+        f.items.append(Failure(ev, cause, code, body))
+        f.count += int(ev.get("count") or 1)
+        first, last = _first_time(ev), event_time(ev)
+        if first and (f.first is None or first < f.first):
+            f.first = first
+        if last and (f.last is None or last >= f.last):
+            f.last = last
+    for f in failures.values():
+        f.items.sort(key=lambda i: event_time(i.event) or ctx.view.now)
+    return failures, port_errors
+
+
+def read_kills(ctx: PodContext, c: Container) -> Dict[str, List[dict]]:
+    """`Killing` events that name a probe: {"liveness": [...], "startup": [...]}."""
+    kills: Dict[str, List[dict]] = {}
+    for ev in ctx.events_where("Killing", c.name):
+        m = _KILLED_BY.search(ev.get("message") or "")
+        if m:
+            kills.setdefault(m.group(1).lower(), []).append(ev)
+    return kills
+
+
+def _count(events: List[dict]) -> int:
+    return sum(int(e.get("count") or 1) for e in events)
+
+
+# ---- reading the container's status -------------------------------------------------------------
+
+def run_seconds(term: Optional[dict]) -> Optional[float]:
+    if not term:
+        return None
+    a, b = parse_time(term.get("startedAt")), parse_time(term.get("finishedAt"))
+    return (b - a).total_seconds() if a and b else None
+
+
+def killed_by_signal(term: Optional[dict]) -> bool:
+    """Exit 137/143 with reason Error: a SIGKILL/SIGTERM from outside, not the OOM killer."""
+    return bool(term) and term.get("exitCode") in (137, 143) and term.get("reason") == "Error"
+
+
+def is_running(c: Container) -> bool:
+    return bool(c.state.get("running"))
+
+
+def grace_seconds(ctx: PodContext, probe: Probe) -> int:
+    """How long a killed container may take to stop (probe-level override, else the pod's)."""
+    value = probe.spec.get("terminationGracePeriodSeconds")
+    if value is None:
+        value = ctx.spec.get("terminationGracePeriodSeconds")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 30
+
+
+def never_ready(ctx: PodContext, c: Container) -> Optional[bool]:
+    """True when the pod has not been ready since it started (the Ready condition never moved)."""
+    if c.status.get("ready"):
+        return False
+    cond = ctx.condition("ContainersReady") or ctx.condition("Ready")
+    start = parse_time(ctx.status.get("startTime"))
+    if not cond or cond.get("status") == "True" or start is None:
+        return None
+    changed = parse_time(cond.get("lastTransitionTime"))
+    if changed is None:
+        return None
+    # The kubelet writes Ready=False with the pod's first status; any later transition means the
+    # pod was ready at some point and then stopped being ready.
+    return (changed - start).total_seconds() <= 10
+
+
+def ago(ctx: PodContext, when) -> str:
+    return age(when, ctx.view.now) or "?"
+
+
+def recent(ctx: PodContext, f: Optional[Failures]) -> bool:
+    return bool(f and f.last and (ctx.view.now - f.last).total_seconds() <= RECENT_SECONDS)
+
+
+
+# ---- everything known about one container's probes ---------------------------------------------
+
+class ProbeEvidence:
+    """One container's probes, their failures and kills, resolved ports and --probe-now answers."""
+
+    def __init__(self, ctx: PodContext, c: Container, session):
+        self.ctx, self.c = ctx, c
+        self.probes: Dict[str, Probe] = {p.kind: p for p in probes_of(c.spec)}
+        self.fails, self.port_errors = read_unhealthy(ctx, c, self.probes)
+        self.kills = read_kills(ctx, c)
+        self.ports = {k: resolve_port(c.spec, p.port) for k, p in self.probes.items() if not p.host}
+        self.now: Dict[str, Outcome] = {}  # --probe-now answers
+        if session is not None:
+            for kind, p in self.probes.items():
+                number, status = self.ports.get(kind, (None, "none"))
+                if p.is_http and not p.host:
+                    result = session.check(ctx, c.name, p, number, status, important=self.suspect(kind))
+                    if result is not None:
+                        self.now[kind] = result
+
+    def suspect(self, kind: str) -> bool:
+        """Worth an active check in a scan: failing, or a container that is not ready."""
+        return kind in self.fails or not self.c.status.get("ready")
+
+    def cause(self, kind: str) -> Optional[str]:
+        f = self.fails.get(kind)
+        if f:
+            return f.cause
+        result = self.now.get(kind)
+        return None if result is None or result.skipped else result.cause
+
+    def status_code(self, kind: str) -> Optional[int]:
+        f = self.fails.get(kind)
+        if f and f.cause == "HTTPStatus":
+            return f.status_code
+        result = self.now.get(kind)
+        return result.status if result is not None and result.cause == "HTTPStatus" else None
+
+    def kill_count(self, kind: str) -> int:
+        return _count(self.kills.get(kind, []))
+
+    def port_of(self, kind: str):
+        number, _status = self.ports.get(kind, (None, "none"))
+        return number if number is not None else self.probes[kind].port
+
+    def failure_evidence(self, kind: str) -> List[str]:
+        ctx, f = self.ctx, self.fails.get(kind)
+        lines = []
+        if f:
+            lines.append(ctx.describe_event(f.latest.event))
+            shown = 1
+            for item in reversed(f.items[:-1]):  # the other messages, newest first (two at most)
+                if shown < 3:
+                    shown += 1
+                    lines.append(ctx.describe_event(item.event))
+            if f.count > 1 and f.first and f.last:
+                lines.append(f"{kind} probe failed {f.count} times, first {ago(ctx, f.first)} ago, "
+                             f"last {ago(ctx, f.last)} ago")
+        for ev in self.kills.get(kind, [])[-1:]:
+            lines.append(ctx.describe_event(ev))
+        return lines
+
+    def status_evidence(self) -> List[str]:
+        c = self.c
+        lines = []
+        waiting = status_line(c) if c.waiting else None
+        if waiting:
+            lines.append(waiting)
+        bits = [f"{c.restarts} restart{'s' if c.restarts != 1 else ''}",
+                f"ready: {'true' if c.status.get('ready') else 'false'}"]
+        if self.probes.get("startup") and c.status.get("started") is False:
+            bits.append("started: false")
+        line = f"container {c.name}: " + ", ".join(bits)
+        term = c.last_terminated
+        if term and c.restarts:
+            run = run_seconds(term)
+            line += (f"; last run ended {ago(self.ctx, term.get('finishedAt'))} ago with exit code "
+                     f"{term.get('exitCode')} ({clean(term.get('reason') or '?')})"
+                     + (f" after {human_duration(run)}" if run is not None else ""))
+        lines.append(line)
+        return lines
+
+    def now_evidence(self, kind: str) -> List[str]:
+        result = self.now.get(kind)
+        if result is None:
+            return []
+        f = self.fails.get(kind)
+        said = ""
+        if f and f.cause == "HTTPStatus":
+            said = f"the kubelet's events say {f.status_code}"
+        elif f and f.cause:
+            said = f"the kubelet's events say {f.cause}"
+        return [result.evidence(said)]
+
+    def patch(self, changes: Dict[str, dict]) -> str:
+        """kubectl patch of the owner setting `changes` ({"livenessProbe": {...}}) on this container."""
+        return self.ctx.template_patch({"containers": [dict({"name": self.c.name}, **changes)]})
+
+
+# ---- Services -----------------------------------------------------------------------------------
+
+def services_selecting(ctx: PodContext) -> List[dict]:
+    """Services of the pod's namespace whose selector matches the pod (and that wait for readiness)."""
+    scope = ctx.view.options.namespace
+    pool = ctx.view.list("Service") if scope in (None, ctx.namespace) \
+        else ctx.view.list("Service", ctx.namespace)
+    labels = meta(ctx.pod).get("labels") or {}
+    out: Dict[str, dict] = {}
+    # Offline, an applied manifest (no namespace) may sit next to the live object: keep one per name,
+    # the one the cluster produced.
+    for s in sorted(pool, key=lambda s: bool(meta(s).get("uid"))):
+        spec = s.get("spec") or {}
+        if (meta(s).get("namespace") or ctx.namespace) != ctx.namespace or not spec.get("selector"):
+            continue
+        if spec.get("type") == "ExternalName" or spec.get("publishNotReadyAddresses"):
+            continue
+        if matches(requirements_from_map(spec["selector"]), labels):
+            out[meta(s).get("name")] = s
+    return list(out.values())
+
+
+def selector_text(svc: dict) -> str:
+    sel = (svc.get("spec") or {}).get("selector") or {}
+    return ",".join(f"{clean(k)}={clean(v)}" for k, v in sel.items())
+
+
+def services_behind(ctx: PodContext, c: Container, services: List[dict]) -> Tuple[List[dict], Optional[object]]:
+    """The services that send traffic to this container, and the container port they target."""
+    app = [x for x in ctx.containers(init=False)]
+    behind, target = [], None
+    for s in services:
+        for sp in (s.get("spec") or {}).get("ports") or []:
+            tp = sp.get("targetPort", sp.get("port"))
+            owner = None
+            for x in app:
+                for q in declared_ports(x.spec):
+                    if tp == q.get("name") or str(tp) == str(q.get("containerPort")):
+                        owner = (x, q)
+                        break
+                if owner:
+                    break
+            if owner is None and len(app) == 1:
+                owner = (app[0], None)
+            if owner and owner[0].name == c.name:
+                if s not in behind:
+                    behind.append(s)
+                if target is None:
+                    target = int(owner[1]["containerPort"]) if owner[1] else tp
+    return behind, target
