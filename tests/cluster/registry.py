@@ -10,8 +10,11 @@ kubelet and containerd print exactly what they print in production:
   /etc/passwd, and /www/index.html for `httpd`.
 * `pause:3.10` (registry.k8s.io/pause): the sandbox image: busybox `sh` waiting forever.
 * a known repository with an unknown tag: 404 `MANIFEST_UNKNOWN` (containerd: "not found").
-* `private/*` and any unknown repository: 401 with a Bearer `WWW-Authenticate` challenge; the
-  anonymous token from /token does not help (`insufficient_scope`), as on Docker Hub.
+* any unknown repository: 401 with a Bearer `WWW-Authenticate` challenge; the anonymous token from
+  /token does not help (`insufficient_scope`), as on Docker Hub ("pull access denied, repository
+  does not exist or may require authorization").
+* `private/*`: the same challenge, and /token refuses an anonymous token (401), as a private
+  registry does ("failed to fetch anonymous token: unexpected status ... 401 Unauthorized").
 * `ratelimited/*`: 429 `TOOMANYREQUESTS`, Docker Hub's pull rate limit message.
 
 usage: registry.py --port 5000 [--log FILE]   (serves until killed)
@@ -159,6 +162,10 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         path = self.path.split("?", 1)[0]
         if path == "/token":
+            if "repository:private/" in self.path.replace("%3A", ":").replace("%2F", "/"):
+                # a private registry that gives no anonymous token at all
+                return self._send(401, _errors("UNAUTHORIZED", "authentication required"),
+                                  {"WWW-Authenticate": 'Basic realm="kdebug-registry"'})
             return self._send(200, json.dumps({"token": "anonymous", "access_token": "anonymous",
                                                "expires_in": 300}).encode())
         if path in ("/v2", "/v2/"):

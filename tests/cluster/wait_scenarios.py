@@ -67,6 +67,25 @@ def event(reason, contains="", count=1):
                                 if e.get("reason") == reason and contains in (e.get("message") or "")) >= count
 
 
+OBJECTS = {}   # (kind, namespace, name) -> the object, refreshed at each poll
+
+
+def condition(kind, ns, name, ctype, status, reason=None):
+    def ok(pods, ev):
+        obj = OBJECTS.get((kind, ns, name)) or {}
+        return any(c["type"] == ctype and c["status"] == status and (reason is None or c.get("reason") == reason)
+                   for c in (obj.get("status") or {}).get("conditions") or [])
+    return ok
+
+
+def phase(kind, ns, name, value):
+    return lambda pods, ev: ((OBJECTS.get((kind, ns, name)) or {}).get("status") or {}).get("phase") == value
+
+
+def pod_phase_reason(reason):
+    return lambda pods, ev: any((p.get("status") or {}).get("reason") == reason for p in pods)
+
+
 def every(*conds):
     return lambda pods, ev: all(c(pods, ev) for c in conds)
 
@@ -97,6 +116,20 @@ CONDITIONS = {
     "23-probe-port-name-missing": event("Unhealthy", "strconv.Atoi"),
     "24-healthy-probes": ready,
     "30-exit-137-not-oom": every(last_terminated("Error", 137), restarted(1)),
+    # tests/realcluster/scenarios/
+    "40-image-tag-missing": waiting("ImagePullBackOff"),
+    "41-image-private": waiting("ImagePullBackOff"),
+    "42-image-rate-limited": waiting("ImagePullBackOff"),
+    "43-job-backoff-limit": condition("Job", "default", "nightly-report", "Failed", "True", "BackoffLimitExceeded"),
+    "44-rollout-stuck": every(waiting("ImagePullBackOff"),
+                              condition("Deployment", "default", "checkout", "Progressing", "False",
+                                        "ProgressDeadlineExceeded")),
+    "45-pvc-missing-storageclass": every(phase("PersistentVolumeClaim", "default", "ledger-data", "Pending"),
+                                         event("ProvisioningFailed", "fast-ssd"),
+                                         event("FailedScheduling")),
+    "46-resource-quota": event("FailedCreate", "exceeded quota"),
+    "47-pod-security-restricted": event("FailedCreate", "violates PodSecurity"),
+    "48-emptydir-sizelimit-eviction": pod_phase_reason("Evicted"),
 }
 
 
@@ -131,6 +164,9 @@ def main():
             pods = kubectl_json("get", "pods", "-A")["items"]
             rs = kubectl_json("get", "replicasets", "-A")["items"]
             events = kubectl_json("get", "events", "-A")["items"]
+            OBJECTS.clear()
+            for o in kubectl_json("get", "deployments,jobs,pvc", "-A")["items"]:
+                OBJECTS[(o["kind"], o["metadata"]["namespace"], o["metadata"]["name"])] = o
         except Exception as e:  # the API server restarting, a timeout: try again
             print(f"wait: {e}", file=sys.stderr)
             time.sleep(3)

@@ -1,52 +1,200 @@
-"""The same checks as the scenario tests, against a real cluster (kind in CI: real-cluster.yml).
+"""The scenarios' diagnoses, judged by a real Kubernetes cluster (`make test-cluster`).
 
-The workflow applies every `scenarios/*/manifest.yaml`, waits for the failures to show, and runs
-this module with KDEBUG_REAL_CLUSTER=1. Pod names are random on a real cluster, so expectations
-are matched by owner (the Deployment) instead of by pod name. Without that variable (every normal
-test run) the module is skipped as a whole: there is no cluster to talk to.
+tests/cluster/test-cluster.sh builds Kubernetes from its own Go modules, brings up a single-node
+cluster on 127.0.0.1, applies every scenario that can run here (tests/cluster/realize.py: the
+scenarios' containers on a locally served busybox image, same ports, paths, exit codes, logs) and
+the real-cluster-only ones in tests/realcluster/scenarios/, waits until each failure has really
+happened, captures `kubectl get -o json` and `cluster-info dump`, and runs this module with
+KDEBUG_REAL_CLUSTER=1. Without that variable (every normal test run) the module is skipped.
+
+Each plugin runs twice: through kubectl's plugin dispatch on the live cluster (`kubectl why -A`),
+and with `-f` on the captures. Pod names are random on a real cluster, so expectations are matched
+by owner (the Deployment) and namespace, then by reason, cause, container, the facts the finding
+must mention and the commands it must suggest (each scenario's expected.yaml).
 """
 
 import json
 import os
+import re
 import subprocess
 
 import pytest
-
-from tests.e2e.oracle import expected_for, scenario_dirs
+import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCENARIOS = os.path.join(ROOT, "scenarios")
+EXTRA = os.path.join(ROOT, "tests", "realcluster", "scenarios")
+CAPTURE = os.environ.get("KDEBUG_CAPTURE", "")
+MANIFESTS = os.environ.get("KDEBUG_MANIFESTS", "")
 
 pytestmark = pytest.mark.skipif(not os.environ.get("KDEBUG_REAL_CLUSTER"),
-                                reason="needs a real cluster with scenarios/ applied "
-                                       "(set KDEBUG_REAL_CLUSTER=1; see .github/workflows/real-cluster.yml)")
+                                reason="needs the real test cluster: run `make test-cluster` "
+                                       "(tests/cluster/README.md)")
 
-# Scenarios a kind cluster reproduces by `kubectl apply` alone (evictions and node OOMs need node
-# pressure that a CI runner cannot be relied on to produce).
-NOT_ON_KIND = {"08-evicted-memory-pressure"}
+PLUGINS = ["why", "endpoints-check", "oomcheck", "probecheck"]
+
+# Facts in the kind captures' expected.yaml that name that cluster's pods and nodes, or count what
+# happened in its first five minutes; a new cluster has other names and other counts.
+_UNPORTABLE = [
+    re.compile(r"[a-z0-9]+(-[a-z0-9]+)*-[a-z0-9]{8,10}-[a-z0-9]{5}"),   # a pod name
+    re.compile(r"\b\d+ times\b"),
+    re.compile(r"kind-worker"),
+    re.compile(r"loaded \d+/48 weight shards"),                           # how far it got when killed
+]
 
 
-def run(*args):
-    proc = subprocess.run(["kubectl", *args], capture_output=True, text=True, timeout=120)
-    return proc
+def portable(mention):
+    return not any(p.search(str(mention)) for p in _UNPORTABLE)
 
 
-def by_owner(findings, expected):
-    for exp in expected:
-        owner = exp.get("owner") or {}
-        matches = [f for f in findings if f["reason"] == exp["reason"]
-                   and (f.get("owner") or {}).get("name") == owner.get("name", exp["object"]["name"])]
-        assert matches, f"{exp['reason']} for {owner or exp['object']} not found: " \
-                        f"{[(f['reason'], (f.get('owner') or {}).get('name')) for f in findings]}"
+def applied():
+    """The scenarios test-cluster.sh applied (realize.py's output names)."""
+    if not MANIFESTS or not os.path.isdir(MANIFESTS):
+        return []
+    return sorted(f[:-5] for f in os.listdir(MANIFESTS) if f.endswith(".yaml"))
+
+
+def scenario_dir(name):
+    d = os.path.join(SCENARIOS, name)
+    return d if os.path.isdir(d) else os.path.join(EXTRA, name)
+
+
+def expected(name, plugin):
+    with open(os.path.join(scenario_dir(name), "expected.yaml")) as fh:
+        data = yaml.safe_load(fh) or {}
+    return data.get(plugin)   # None: this plugin is not asked about the scenario
+
+
+def kubectl(*args, timeout=180):
+    return subprocess.run(["kubectl", *args], capture_output=True, text=True, timeout=timeout)
+
+
+_reports = {}
+
+
+def report(plugin, mode):
+    """One `-A -o json` run per plugin and mode ("live": plugin dispatch; "files": -f captures)."""
+    key = (plugin, mode)
+    if key not in _reports:
+        if mode == "live":
+            args = [plugin, "-A", "-o", "json"]
+        else:
+            args = [plugin, "-A", "-o", "json", "-f", os.path.join(CAPTURE, "cluster-state.json"),
+                    "-f", os.path.join(CAPTURE, "dump")]
+        proc = kubectl(*args)
+        assert proc.returncode in (0, 1), f"kubectl {' '.join(args)} exited {proc.returncode}:\n{proc.stderr}"
+        _reports[key] = json.loads(proc.stdout)["findings"]
+    return _reports[key]
+
+
+def text_of(f):
+    parts = [f.get("summary", "")] + list(f.get("evidence") or [])
+    for r in f.get("related") or []:
+        parts.append(text_of(r))
+    return "\n".join(parts)
+
+
+def matches(f, exp):
+    if f["reason"] != exp["reason"]:
+        return False
+    obj, owner = exp.get("object") or {}, exp.get("owner")
+    ns = (owner or obj).get("namespace", "default")
+    if f["object"].get("namespace") != ns:
+        return False
+    if owner:
+        fo = f.get("owner") or {}
+        if (fo.get("kind"), fo.get("name")) != (owner["kind"], owner["name"]):
+            return False
+    elif f["object"]["name"] != obj["name"] or f["object"]["kind"] != obj.get("kind", f["object"]["kind"]):
+        return False
+    return not exp.get("container") or f.get("container") == exp["container"]
+
+
+def check(findings, exp_list, where):
+    for exp in exp_list:
+        found = [f for f in findings if matches(f, exp)]
+        who = exp.get("owner") or exp.get("object")
+        assert found, (f"{where}: expected {exp['reason']} on {who}"
+                       f"{' container ' + exp['container'] if exp.get('container') else ''}; got "
+                       f"{sorted({(f['reason'], (f.get('owner') or f['object'])['name'], f.get('container')) for f in findings})}")
+        f = found[0]
+        if exp.get("cause"):
+            assert f.get("cause") == exp["cause"], f"{where}: cause of {exp['reason']}: {f.get('cause')}\n{text_of(f)}"
+        text = text_of(f)
+        for fact in filter(portable, exp.get("mentions") or []):
+            assert str(fact) in text, f"{where}: {exp['reason']} should mention {fact!r}:\n{text}"
         for fragment in exp.get("suggests") or []:
-            assert any(fragment in s for s in matches[0]["suggestions"]), (fragment, matches[0])
+            assert any(str(fragment) in s for s in f.get("suggestions") or []), \
+                f"{where}: {exp['reason']} should suggest {fragment!r}: {f.get('suggestions')}"
 
 
-@pytest.mark.parametrize("plugin", ["why", "endpoints-check", "oomcheck", "probecheck"])
-def test_scenarios_on_a_real_cluster(plugin):
-    proc = run(plugin, "-A", "-o", "json")
-    assert proc.returncode in (0, 1), proc.stderr
-    findings = json.loads(proc.stdout)["findings"]
-    for name in scenario_dirs(SCENARIOS, plugin):
-        if name not in NOT_ON_KIND:
-            by_owner(findings, expected_for(os.path.join(SCENARIOS, name), plugin))
+def healthy_owners(name):
+    """The workloads of a scenario that expects no finding from a plugin."""
+    with open(os.path.join(MANIFESTS, name + ".yaml")) as fh:
+        return {(d["metadata"].get("namespace", "default"), d["metadata"]["name"])
+                for d in yaml.safe_load_all(fh) if d and d["kind"] in ("Deployment", "Service")}
+
+
+def cases():
+    out = []
+    for name in applied():
+        for plugin in PLUGINS:
+            if expected(name, plugin) is not None:
+                out.append((name, plugin))
+    return out
+
+
+@pytest.mark.parametrize("mode", ["live", "files"])
+@pytest.mark.parametrize("name,plugin", cases())
+def test_scenario_on_the_real_cluster(name, plugin, mode):
+    exp = expected(name, plugin)
+    findings = report(plugin, mode)
+    where = f"kubectl {plugin} ({mode}) on {name}"
+    if exp:
+        check(findings, exp, where)
+    else:
+        owners = healthy_owners(name)
+        errors = [(f["reason"], f["object"]["name"]) for f in findings if f["severity"] == "error"
+                  and ((f.get("owner") or f["object"]).get("namespace"),
+                       (f.get("owner") or f["object"])["name"]) in owners]
+        assert not errors, f"{where}: a healthy scenario has errors: {errors}"
+
+
+def test_every_scenario_was_applied_or_is_explained():
+    """Nothing is left out silently: each bundled scenario ran here or realize.py says why not."""
+    names = set(applied())
+    assert names, "no scenario was applied (KDEBUG_MANIFESTS)"
+    skipped = subprocess.run([os.path.join(ROOT, ".venv", "bin", "python"),
+                              os.path.join(ROOT, "tests", "cluster", "realize.py"), "--skipped"],
+                             capture_output=True, text=True, check=True).stdout
+    for s in sorted(os.listdir(SCENARIOS)):
+        if os.path.isfile(os.path.join(SCENARIOS, s, "manifest.yaml")):
+            assert s in names or s + ":" in skipped, s
+
+
+def test_failures_really_happened():
+    """wait_scenarios.py saw every scenario's failure on the cluster before the checks ran."""
+    assert os.environ.get("KDEBUG_WAIT_RC", "0") == "0", \
+        "some scenarios never reached their failure (see 'wait: not reached' above)"
+
+
+def test_plugins_are_dispatched_by_kubectl():
+    proc = kubectl("plugin", "list", timeout=60)
+    for p in ("kubectl-why", "kubectl-endpoints_check", "kubectl-oomcheck", "kubectl-probecheck"):
+        assert p in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_cluster_is_the_pinned_release():
+    with open(os.path.join(ROOT, "tests", "cluster", "versions.env")) as fh:
+        pinned = re.search(r"^K8S_VERSION=(\S+)", fh.read(), re.M).group(1)
+    proc = kubectl("version", "-o", "json", timeout=60)
+    assert json.loads(proc.stdout)["serverVersion"]["gitVersion"] == pinned
+
+
+def test_why_on_one_workload_names_the_owner_and_previous_log():
+    """`kubectl why deploy/crasher`: the runbook's crash loop, one target, as a user types it."""
+    proc = kubectl("why", "deploy/crasher", "-n", "default")
+    assert proc.returncode == 1, proc.stderr
+    out = proc.stdout
+    assert "CrashLoopBackOff" in out and "(Deployment crasher)" in out, out
+    assert "exit code 1" in out and "Starting..." in out, out
