@@ -297,7 +297,12 @@ def _dependency_checks(ctx: PodContext, hosts) -> List[str]:
                 out.append(fix(f"kubectl get pods -n {quote(ns)} -l {quote(sel)}",
                                f"the pods behind service {name}: why are they not ready?"))
                 continue
-        out.append(f"kubectl get svc,endpoints {quote(name)} -n {quote(ns)}")
+        if state == "missing":
+            # `get svc NAME` would only answer NotFound, which is known: list what is there instead.
+            out.append(fix(f"kubectl get svc -n {quote(ns)}",
+                           f"no service {name} in namespace {ns}: which services are there?"))
+        else:
+            out.append(f"kubectl get svc,endpoints {quote(name)} -n {quote(ns)}")
         if state in ("missing", "unknown"):
             # The FQDN: busybox's nslookup does not walk the pod's search list, so a short name
             # gives a false NXDOMAIN (assumes the default cluster domain, cluster.local).
