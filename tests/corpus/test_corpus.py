@@ -34,7 +34,7 @@ CASES = sorted(d for d in os.listdir(HERE)
 COMMANDS = {"why": "why", "oomcheck": "oomcheck", "probecheck": "probecheck",
             "endpoints-check": "endpoints-check", "endpoints_check": "endpoints-check"}
 PLUGIN_NAMES = {"why": "why", "oomcheck": "oomcheck", "probecheck": "probecheck",
-                "endpoints-check": "endpoints_check", "endpoints_check": "endpoints_check"}
+                "endpoints-check": "endpoints-check", "endpoints_check": "endpoints-check"}
 KIND_OF = {"pod": "Pod", "po": "Pod", "pods": "Pod", "deploy": "Deployment", "deployment": "Deployment",
            "rs": "ReplicaSet", "replicaset": "ReplicaSet", "sts": "StatefulSet",
            "statefulset": "StatefulSet", "ds": "DaemonSet", "daemonset": "DaemonSet", "job": "Job",
@@ -174,7 +174,7 @@ def check_report(case, objects, target_args, ns, code, stdout, stderr):
     if case.get("expect"):
         assert code == 1, f"problems were expected, exit {code}"
     plugin = PLUGIN_NAMES[case["plugin"]]
-    if plugin != "endpoints_check" or target_args != ["-A"]:
+    if plugin != "endpoints-check" or target_args != ["-A"]:
         broken = [p["metadata"]["name"] for p in _pods_in_scope(case, objects, target_args, ns)
                   if not pod_is_healthy(p)]
         if broken:
