@@ -18,7 +18,8 @@ from .view import ClusterView, ViewOptions, event_time, meta
 
 def open_view(opts: Options, stdin) -> Tuple[ClusterView, List[Target], Optional[str]]:
     """Source and scope: (view, targets, namespace in scope or None for all)."""
-    from .sources.live import ConnectionOptions, parse_request_timeout
+    from .sources.kubeconfig import ConnectionOptions
+    from .sources.live import parse_request_timeout
 
     # Targets first: a malformed one is a usage error (exit 2) whether or not a cluster is there.
     allowed = opts.plugin.target_kinds
@@ -31,11 +32,12 @@ def open_view(opts: Options, stdin) -> Tuple[ClusterView, List[Target], Optional
                              as_user=opts.as_user, as_groups=opts.as_groups)
     if opts.offline:
         from .sources.files import FileBackend
-        from .sources.live import context_namespace_only
+        from .sources.kubeconfig import context_namespace_only
         backend = FileBackend.from_paths(opts.filenames, stdin)
         context_ns = None if (opts.namespace or opts.all_namespaces) else context_namespace_only(conn)
     else:
-        from .sources.live import LiveBackend, load_configuration
+        from .sources.kubeconfig import load_configuration
+        from .sources.live import LiveBackend
         cfg, context_ns = load_configuration(conn)
         backend = LiveBackend(cfg, conn)
     namespace = None if opts.all_namespaces else (opts.namespace or context_ns or "default")

@@ -6,7 +6,7 @@ import os
 import pytest
 
 from kdebug_core.errors import ClusterError, UsageError
-from kdebug_core.sources import live
+from kdebug_core.sources import kubeconfig, live
 from tests.e2e.conftest import scenario
 
 
@@ -39,21 +39,21 @@ def test_context_flag_and_merged_kubeconfig_files(cluster, plugin, tmp_path):
 
 
 def test_in_cluster_config_when_there_is_no_kubeconfig(tmp_path, monkeypatch):
-    from kubernetes.config import incluster_config
+    incluster_config = kubeconfig.package()[1]  # the package's module, as kdebug loaded it
     token, ca, ns = tmp_path / "token", tmp_path / "ca.crt", tmp_path / "namespace"
     token.write_text("sa-token")
     ca.write_text("-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n")
     ns.write_text("payments\n")
     monkeypatch.setattr(incluster_config, "SERVICE_TOKEN_FILENAME", str(token))
     monkeypatch.setattr(incluster_config, "SERVICE_CERT_FILENAME", str(ca))
-    monkeypatch.setattr(live, "IN_CLUSTER_NAMESPACE_FILE", str(ns))
+    monkeypatch.setattr(kubeconfig, "IN_CLUSTER_NAMESPACE_FILE", str(ns))
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.delenv("KUBECONFIG", raising=False)
     monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1")
     monkeypatch.setenv("KUBERNETES_SERVICE_PORT", "443")
-    cfg, namespace = live.load_configuration(live.ConnectionOptions())
+    cfg, namespace = kubeconfig.load_configuration(kubeconfig.ConnectionOptions())
     assert cfg.host == "https://10.96.0.1:443" and namespace == "payments"
-    headers = live.LiveBackend(cfg, live.ConnectionOptions())._headers("application/json")
+    headers = live.LiveBackend(cfg, kubeconfig.ConnectionOptions())._headers("application/json")
     assert headers["authorization"].lower() == "bearer sa-token"  # the package writes "bearer"
 
 
@@ -62,10 +62,10 @@ def test_no_configuration_at_all_is_exit_3_with_a_pointer_to_f(tmp_path, monkeyp
     monkeypatch.delenv("KUBECONFIG", raising=False)
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
     with pytest.raises(ClusterError) as err:
-        live.load_configuration(live.ConnectionOptions())
+        kubeconfig.load_configuration(kubeconfig.ConnectionOptions())
     assert "-f FILE" in str(err.value)
     with pytest.raises(UsageError):
-        live.load_configuration(live.ConnectionOptions(kubeconfig=str(tmp_path / "missing")))
+        kubeconfig.load_configuration(kubeconfig.ConnectionOptions(kubeconfig=str(tmp_path / "missing")))
 
 
 def test_wide_output_adds_the_merged_timeline(plugin):
