@@ -6,7 +6,7 @@ PYTHON ?= python3
 BIN     = $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 
-.PHONY: demo test venv clean dist man cluster-build cluster-up cluster-down test-cluster
+.PHONY: demo test venv clean dist man bench cluster-build cluster-up cluster-down test-cluster
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,13 @@ demo: venv
 
 test: venv
 	$(BIN)/python -m pytest -q
+
+# Scale benchmarks: each plugin's -A scan side by side with the kubectl read it replaces, on the
+# stand-in API server, at 1,000/3,000/10,000 pods, and a single pod against kubectl get pod
+# (bench/scale.py --help for sizes and rounds; figures in bench/results/, summary in bench/RESULTS.md).
+BENCH_ARGS ?=
+bench: venv
+	$(BIN)/python bench/scale.py $(BENCH_ARGS)
 
 # The Krew archive: dist/kdebug-vX.Y.Z.tar.gz (launchers, kdebug_core, vendored pure-Python
 # dependencies, bytecode for every Python >= 3.9 found, or those named in DIST_PYTHONS), its
