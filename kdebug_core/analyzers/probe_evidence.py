@@ -15,7 +15,7 @@ from ..sanitize import clean
 from ..timeutil import age, human_duration, parse_time
 from ..view import event_time, meta
 from .base import Container, PodContext, status_line
-from .probe_config import Probe, declared_ports, probes_of, resolve_port
+from .probe_config import DEFAULTS, Probe, declared_ports, probes_of, resolve_port
 
 
 NO_EVENTS = ("no Unhealthy or Killing events about the {kind} probe were found (events expire after "
@@ -24,9 +24,22 @@ NO_EVENTS = ("no Unhealthy or Killing events about the {kind} probe were found (
 # Failures older than this, on a container that is fine now, are history (a slow first start).
 RECENT_SECONDS = 300
 
+# The kubelet's fixed prefixes, matched without regard to case (prober.go: "%s probe failed: %s",
+# "%s probe errored: %s"; 1.2x: "%s probe errored and resulted in unknown state: %s").
 _UNHEALTHY = re.compile(r"^\s*(Liveness|Readiness|Startup) probe (failed|errored)"
-                        r"(?: and resulted in \w+ state)?:[ \t]?(.*)$", re.S)
+                        r"(?: and resulted in \w+ state)?:[ \t]?(.*)$", re.S | re.I)
+# Killing events: "Container app failed liveness probe, will be restarted" (kuberuntime, 1.1x+);
+# "Killing container with id docker://app:Container failed liveness probe.. Container will be killed
+# and recreated." (dockershim, before 1.1x).
 _KILLED_BY = re.compile(r"failed (liveness|startup) probe", re.I)
+# Kubernetes 1.3-1.5 (dockershim): "Killing container with docker id 5dc225aababe: pod
+# "router-2-snkr4_(uid)" container "router" is unhealthy, it will be killed and re-created." Only
+# liveness probes killed containers then (startup probes came in 1.16).
+_KILLED_UNHEALTHY = re.compile(r'(?:container\s+"([^"]*)"\s+)?is unhealthy, it will be killed and '
+                               r're-?created', re.I)
+# BackOff events of a restarting container: "Back-off restarting failed container app in pod
+# web-0_ns(uid)" (1.2x+), "Back-off restarting failed container" (older). Not "Back-off pulling image".
+_BACKOFF = re.compile(r"back-?off restarting failed", re.I)
 _STATUS = re.compile(r"HTTP probe failed with statuscode: (\d+)")
 _PORT_NAME = re.compile(r'strconv\.Atoi: parsing "([^"]*)"|port (\S+) not found')
 _TIMEOUT = re.compile(r"context deadline exceeded|Client\.Timeout exceeded|i/o timeout|timed out|"
@@ -139,9 +152,14 @@ def read_kills(ctx: PodContext, c: Container) -> Dict[str, List[dict]]:
     """`Killing` events that name a probe: {"liveness": [...], "startup": [...]}."""
     kills: Dict[str, List[dict]] = {}
     for ev in ctx.events_where("Killing", c.name):
-        m = _KILLED_BY.search(ev.get("message") or "")
+        message = ev.get("message") or ""
+        m = _KILLED_BY.search(message)
         if m:
             kills.setdefault(m.group(1).lower(), []).append(ev)
+            continue
+        m = _KILLED_UNHEALTHY.search(message)
+        if m and m.group(1) in (None, c.name):
+            kills.setdefault("liveness", []).append(ev)
     return kills
 
 
@@ -158,9 +176,27 @@ def run_seconds(term: Optional[dict]) -> Optional[float]:
     return (b - a).total_seconds() if a and b else None
 
 
+def exit_code(term: Optional[dict]) -> Optional[int]:
+    try:
+        return int((term or {}).get("exitCode"))
+    except (TypeError, ValueError):
+        return None
+
+
 def killed_by_signal(term: Optional[dict]) -> bool:
-    """Exit 137/143 with reason Error: a SIGKILL/SIGTERM from outside, not the OOM killer."""
-    return bool(term) and term.get("exitCode") in (137, 143) and term.get("reason") == "Error"
+    """Exit 137/143 not marked OOMKilled: a SIGKILL/SIGTERM from outside, not the OOM killer."""
+    return bool(term) and exit_code(term) in (137, 143) and term.get("reason") != "OOMKilled"
+
+
+def stopped_on_request(term: Optional[dict]) -> bool:
+    """How a container ends when the kubelet stops it: SIGTERM (143), SIGKILL after the grace period
+    (137), or exit 0 from an app that answers SIGTERM by shutting down cleanly."""
+    return killed_by_signal(term) or (bool(term) and exit_code(term) == 0)
+
+
+def read_backoffs(ctx: PodContext, c: Container) -> List[dict]:
+    """`BackOff` events saying the container keeps being restarted."""
+    return [e for e in ctx.events_where("BackOff", c.name) if _BACKOFF.search(e.get("message") or "")]
 
 
 def is_running(c: Container) -> bool:
@@ -213,6 +249,10 @@ class ProbeEvidence:
         self.probes: Dict[str, Probe] = {p.kind: p for p in probes_of(c.spec)}
         self.fails, self.port_errors = read_unhealthy(ctx, c, self.probes)
         self.kills = read_kills(ctx, c)
+        self.backoffs = read_backoffs(ctx, c)
+        # "Created container app" (x30): how many times the kubelet created it, restarts included.
+        self.created = max([int(e.get("count") or 1) for e in ctx.events_where("Created", c.name)]
+                           or [0])
         self.ports = {k: resolve_port(c.spec, p.port) for k, p in self.probes.items() if not p.host}
         self.now: Dict[str, Outcome] = {}  # --probe-now answers
         if session is not None:
@@ -222,6 +262,101 @@ class ProbeEvidence:
                     result = session.check(ctx, c.name, p, number, status, important=self.suspect(kind))
                     if result is not None:
                         self.now[kind] = result
+
+    # ---- did a probe restart the container? ---------------------------------------------------
+    def restarting(self) -> bool:
+        """The container has been restarted, or is waiting to be (any of the signs will do)."""
+        c = self.c
+        return bool(c.restarts or self.backoffs or c.last_terminated or self.created > 1
+                    or (c.waiting or {}).get("reason") == "CrashLoopBackOff")
+
+    def kill_certainty(self, kind: str) -> Optional[str]:
+        """How sure it is that the `kind` (liveness/startup) probe restarts the container.
+
+        "confirmed": Killing events name the probe. "inferred": the probe's Unhealthy events and the
+        restarts agree (enough failures to reach failureThreshold, or a stop by signal or a clean exit
+        0 after SIGTERM), but no Killing event is left to prove it. "status-only": no events at all,
+        only a container stopped by signal that keeps restarting, not ready, with that probe.
+        None: no sign that the probe restarts it.
+        """
+        if kind not in ("liveness", "startup"):
+            return None
+        if self.kills.get(kind):
+            return "confirmed"
+        p, f, c = self.probes.get(kind), self.fails.get(kind), self.c
+        if p is None and f is None:
+            return None
+        threshold = p.failure_threshold if p is not None else DEFAULTS["failureThreshold"]
+        if not self.restarting():
+            # No restart recorded anywhere. With no container status at all (an events dump), the
+            # failures alone can still say it: past failureThreshold, the kubelet restarts it.
+            if c.status or f is None or f.count < threshold or not self.past_threshold_only(kind):
+                return None
+            return "inferred"
+        if kind == "liveness" and "startup" in self.probes and c.status.get("started") is False:
+            return None  # liveness does not run before the startup probe has succeeded
+        if kind == "startup" and c.status.get("started") is True:
+            return None  # it started: the startup probe is done
+        if f is not None:
+            if self.kills and kind not in self.kills:
+                return None  # the other probe's Killing events explain the restarts
+            term = c.last_terminated
+            if term is not None and not stopped_on_request(term):
+                return None  # it exits by itself (exit 1, OOMKilled...): the crash analyzers explain it
+            if f.count >= threshold or killed_by_signal(term):
+                return "inferred"
+            return None
+        return "status-only" if self._status_only_kill(kind) else None
+
+    def past_threshold_only(self, kind: str) -> bool:
+        """The verdict rests on failures past failureThreshold alone: no status, no restart seen."""
+        f = self.fails.get(kind)
+        return bool(f) and not self.c.status and not self.restarting() and not self.kills.get(kind)
+
+    def _status_only_kill(self, kind: str) -> bool:
+        """No events left, but the status shows the kills (exit 137/143, not OOM) and no readiness."""
+        c = self.c
+        if kind not in self.probes or self.fails.get(kind) or self.kills.get(kind):
+            return False
+        if not (killed_by_signal(c.last_terminated) and c.restarts > 0 and not c.status.get("ready")):
+            return False
+        if any(self.fails.get(k) or self.kills.get(k) for k in ("liveness", "startup")):
+            return False  # the other probe's events explain the kills
+        if kind == "startup":
+            return c.status.get("started") is not True
+        return not ("startup" in self.probes and c.status.get("started") is not True)
+
+    def kill_inference(self, kind: str) -> List[str]:
+        """What an inferred verdict rests on, as short phrases for the evidence."""
+        c, f, p = self.c, self.fails.get(kind), self.probes.get(kind)
+        bits = []
+        if f is not None:
+            threshold = (f"failureThreshold {p.failure_threshold}" if p is not None else
+                         f"failureThreshold {DEFAULTS['failureThreshold']} by default; the probe's "
+                         f"settings were not recorded")
+            bits.append(f"{f.count} {kind} failure{'s' if f.count != 1 else ''} recorded ({threshold})")
+        if c.restarts:
+            bits.append(f"{c.restarts} restart{'s' if c.restarts != 1 else ''}")
+        elif self.created > 1:
+            bits.append(f"created {self.created} times (Created events)")
+        if self.backoffs:
+            bits.append(f"BackOff events (x{_count(self.backoffs)})")
+        if (c.waiting or {}).get("reason") == "CrashLoopBackOff":
+            bits.append("waiting in CrashLoopBackOff")
+        term = c.last_terminated
+        code = exit_code(term)
+        if code in (137, 143):
+            bits.append(f"last exit code {code} ({'SIGKILL' if code == 137 else 'SIGTERM'}, "
+                        f"not an OOM kill)")
+        elif code == 0 and term is not None:
+            bits.append("last exit code 0 (an app that shuts down cleanly on SIGTERM)")
+        elif not c.status:
+            bits.append("no container status recorded")
+        elif term is None:
+            bits.append("no record of the last exit")
+        if kind == "startup" and c.status.get("started") is False:
+            bits.append("started: false")
+        return bits
 
     def suspect(self, kind: str) -> bool:
         """Worth an active check in a scan: failing, or a container that is not ready."""
@@ -271,7 +406,10 @@ class ProbeEvidence:
         waiting = status_line(c) if c.waiting else None
         if waiting:
             lines.append(waiting)
-        bits = [f"{c.restarts} restart{'s' if c.restarts != 1 else ''}",
+        if not c.status:
+            return lines  # no status recorded (events only): nothing to quote
+        bits = [f"{c.restarts} restart{'s' if c.restarts != 1 else ''}"
+                if "restartCount" in c.status else "restart count not recorded",
                 f"ready: {'true' if c.status.get('ready') else 'false'}"]
         if self.probes.get("startup") and c.status.get("started") is False:
             bits.append("started: false")

@@ -14,7 +14,7 @@ from ..view import event_time, meta
 from .base import quote
 from .probe_config import SPEC_KEY, Probe
 from .probe_evidence import (RECENT_SECONDS, Failures, ProbeEvidence, ago, grace_seconds,
-                             is_running, killed_by_signal, never_ready, recent, run_seconds,
+                             is_running, never_ready, recent, run_seconds,
                              services_selecting)
 
 FAILED_REASON = {"liveness": "LivenessProbeFailed", "readiness": "ReadinessProbeFailed",
@@ -49,14 +49,20 @@ def _curl(ev: ProbeEvidence, url: str, comment: str = "") -> List[str]:
 def _state(ev: ProbeEvidence, kind: str) -> Optional[str]:
     """'error', 'warning' or None: is this probe's failure a problem now?"""
     c, f = ev.c, ev.fails.get(kind)
-    kills = ev.kill_count(kind)
     if kind in ("liveness", "startup"):
-        if kills:
+        certainty = ev.kill_certainty(kind)
+        if certainty == "confirmed":
             recent_kill = any((ev.ctx.view.now - (event_time(e) or ev.ctx.view.now))
                               .total_seconds() <= RECENT_SECONDS for e in ev.kills[kind])
             return "error" if (recent_kill or not c.status.get("ready")) else "warning"
+        if certainty is not None:
+            # Restarting, and the probe's failures (or, with no events left, the kills' exit codes)
+            # say why. Ready again and the failures long past: it was, it no longer is.
+            if c.status.get("ready") and is_running(c) and f is not None and not recent(ev.ctx, f):
+                return "warning"
+            return "error"
         if f is None:
-            return "error" if _expired_kill(ev, kind) else None
+            return None
         if kind == "startup":
             return None  # a startup probe failing until the app is up is what it is for
         if not is_running(c):
@@ -66,8 +72,8 @@ def _state(ev: ProbeEvidence, kind: str) -> Optional[str]:
             return "warning"
         return "warning" if _after_start(ev, kind) and recent(ev.ctx, f) else None
     # readiness
-    if not is_running(c) and not (ev.kills or _expired_kill(ev, "liveness")
-                                  or _expired_kill(ev, "startup")):
+    if not is_running(c) and not (ev.kills or ev.kill_certainty("liveness")
+                                  or ev.kill_certainty("startup")):
         return None  # crashing by itself: readiness failures are a symptom of the crash
     if ev.probes.get("startup") and c.status.get("started") is False:
         return None  # readiness does not run before the startup probe succeeds
@@ -79,6 +85,11 @@ def _state(ev: ProbeEvidence, kind: str) -> Optional[str]:
     return "warning" if _after_start(ev, kind) and recent(ev.ctx, f) and f.count >= 2 else None
 
 
+def _killed(ev: ProbeEvidence, kind: str) -> bool:
+    """Did this probe restart the container (seen or inferred)?"""
+    return ev.kill_certainty(kind) is not None
+
+
 def _after_start(ev: ProbeEvidence, kind: str) -> bool:
     """Did this probe fail after the current run's start-up window (so not just while starting)?"""
     f, p = ev.fails.get(kind), ev.probes.get(kind)
@@ -87,21 +98,6 @@ def _after_start(ev: ProbeEvidence, kind: str) -> bool:
         return f is not None
     window = max(120, 2 * p.budget) if p is not None else 120
     return (f.last - started).total_seconds() > window
-
-
-def _expired_kill(ev: ProbeEvidence, kind: str) -> bool:
-    """No events left, but the status shows the kills (exit 137/143, Error) and no readiness."""
-    c = ev.c
-    if ev.fails.get(kind) or ev.kills.get(kind) or kind not in ev.probes:
-        return False
-    if not (killed_by_signal(c.last_terminated) and c.restarts > 0 and not c.status.get("ready")):
-        return False
-    if any(ev.fails.get(k) or ev.kills.get(k) for k in ("liveness", "startup")):
-        return False  # the other probe's events explain the kills
-    has_startup = "startup" in ev.probes
-    if kind == "startup":
-        return c.status.get("started") is not True
-    return not (has_startup and c.status.get("started") is not True)
 
 
 def _expired_not_ready(ev: ProbeEvidence) -> bool:
@@ -133,8 +129,14 @@ def failed(ev: ProbeEvidence, kind: str, mismatch: Optional[Finding]) -> Optiona
     effect = _effect(ev, kind, severity)
     summary += f"; {effect}" if effect else ""
     evidence = ev.failure_evidence(kind)
+    certainty = ev.kill_certainty(kind)
     if f is None:
         evidence.append(NO_EVENTS.format(kind=kind))
+    elif certainty == "inferred":
+        evidence.append(f"inferred, not seen: no Killing event names the {kind} probe (events "
+                        f"expire after an hour); the restarts rest on "
+                        + "; ".join(ev.kill_inference(kind)))
+        evidence += [ctx.describe_event(e) for e in ev.backoffs[-1:]]
     evidence += ev.status_evidence()
     if f is None and kind == "readiness":
         since = (c.state.get("running") or {}).get("startedAt")
@@ -142,7 +144,7 @@ def failed(ev: ProbeEvidence, kind: str, mismatch: Optional[Finding]) -> Optiona
     if p is not None:
         evidence.append(p.describe())
         run = run_seconds(c.last_terminated)
-        if kind == "startup" and ev.kills.get(kind) and run is not None:
+        if kind == "startup" and certainty in ("confirmed", "inferred") and run is not None:
             evidence.append(f"the last run lasted {human_duration(run)}; the startup budget is "
                             f"{p.budget}s")
     evidence += ev.now_evidence(kind)
@@ -160,6 +162,12 @@ def failed(ev: ProbeEvidence, kind: str, mismatch: Optional[Finding]) -> Optiona
         details["statusCode"] = code
     if ev.kills.get(kind):
         details["killedByProbe"] = ev.kill_count(kind)
+    if certainty is not None:
+        # How sure the verdict is that this probe restarts the container: Killing events seen
+        # ("confirmed"), failures and restarts that agree ("inferred"), or the status alone.
+        details["certainty"] = certainty
+        if certainty != "confirmed":
+            details["inferredFrom"] = ev.kill_inference(kind)
     if kind in ev.now:
         details["probeNow"] = ev.now[kind].to_dict()
     return ctx.finding(FAILED_REASON[kind], summary, container=c.name, cause=cause,
@@ -207,9 +215,9 @@ def _what_fails(ev: ProbeEvidence, kind, p: Optional[Probe], cause, code, f: Opt
     if cause is None:
         if kind == "readiness":
             return f"container {c.name} is running but its readiness probe has not passed"
-        return (f"container {c.name} keeps being killed (exit code "
-                f"{(c.last_terminated or {}).get('exitCode')}, reason Error, not an OOM kill) and "
-                f"is not ready; it has a {kind} probe, which is the likely killer")
+        return (f"container {c.name} keeps being stopped by a signal (exit code "
+                f"{(c.last_terminated or {}).get('exitCode')}, not an OOM kill) and is not ready; it "
+                f"has a {kind} probe, the likely cause, but no event is left to show it failing")
     return f"{head} fails{times}: {clean(f.output) if f else '?'}"
 
 
@@ -218,11 +226,21 @@ def _effect(ev: ProbeEvidence, kind: str, severity: str) -> str:
     if kind in ("liveness", "startup"):
         kills = ev.kill_count(kind)
         restarts = f"{c.restarts} restart{'s' if c.restarts != 1 else ''}"
-        if kills:
+        certainty = ev.kill_certainty(kind)
+        if certainty == "confirmed":
             why = "before it finished starting" if kind == "startup" else "to restart it"
-            return (f"the kubelet killed the container {kills} time{'s' if kills != 1 else ''} "
-                    f"{why} ({restarts})")
-        if killed_by_signal(c.last_terminated) and c.restarts:
+            return (f"killed by its {kind} probe: the kubelet killed the container {kills} "
+                    f"time{'s' if kills != 1 else ''} {why} ({restarts})")
+        if certainty == "inferred" and ev.past_threshold_only(kind):
+            f = ev.fails[kind]
+            threshold = ev.probes[kind].failure_threshold if kind in ev.probes else 3
+            return (f"{f.count} failures are past its failureThreshold of {threshold}, so the kubelet "
+                    f"restarts the container; no Killing event is left to prove the {kind} probe "
+                    f"killed it")
+        if certainty == "inferred":
+            return (f"it keeps restarting{f' ({restarts})' if c.restarts else ''}; no Killing event "
+                    f"is left to prove the {kind} probe killed it")
+        if certainty == "status-only":
             return f"{restarts} so far"
         if severity == "warning":
             return (f"{ev.probes[kind].failure_threshold} failures in a row restart the "
@@ -260,7 +278,7 @@ def _fixes(ev: ProbeEvidence, kind, p: Optional[Probe], cause, code, mismatch) -
                    + "  # a path that needs no login")
         return out
     if cause in ("HTTPStatus", "GRPCNotServing", "ConnectionReset"):
-        out.append(ctx.logs_cmd(c.name, previous=bool(ev.kill_count(kind))))
+        out.append(ctx.logs_cmd(c.name, previous=_killed(ev, kind)))
         url = _exec_url(ev, kind)
         if url:
             out += _curl(ev, url)[:1]
@@ -270,10 +288,10 @@ def _fixes(ev: ProbeEvidence, kind, p: Optional[Probe], cause, code, mismatch) -
             out.append(startup_patch(ev, p))
         out.append(f"kubectl debug {quote(ctx.name)} {ctx.ns_flag} -it --image=busybox:1.36 -- "
                    f"netstat -tln  # which ports the app really listens on")
-        out.append(ctx.logs_cmd(c.name, previous=bool(ev.kill_count(kind))))
+        out.append(ctx.logs_cmd(c.name, previous=_killed(ev, kind)))
         return out
     if cause == "Timeout":
-        if kind == "startup" and c.status.get("started") is not True and ev.kill_count(kind):
+        if kind == "startup" and c.status.get("started") is not True and _killed(ev, kind):
             out.append(startup_patch(ev, p))
         url = _exec_url(ev, kind)
         if url:
@@ -285,7 +303,7 @@ def _fixes(ev: ProbeEvidence, kind, p: Optional[Probe], cause, code, mismatch) -
         if p.command:
             out.append(f"kubectl exec {quote(ctx.name)} {ctx.ns_flag} -c {quote(c.name)} -- "
                        f"{p.command_text()}  # run the probe by hand; echo $? for its exit code")
-        out.append(ctx.logs_cmd(c.name, previous=bool(ev.kill_count(kind))))
+        out.append(ctx.logs_cmd(c.name, previous=_killed(ev, kind)))
         return out
     if cause is None:
         if kind == "readiness":
@@ -333,7 +351,8 @@ def slow_start(ev: ProbeEvidence) -> Optional[Finding]:
         return None
     f = ev.fails.get("liveness")
     kills = ev.kill_count("liveness")
-    if not kills and not _expired_kill(ev, "liveness"):
+    certainty = ev.kill_certainty("liveness")
+    if certainty is None:
         return None
     if ev.ports.get("liveness", (None, ""))[1] in ("undeclared", "missing-name"):
         return None  # the wrong port, not a slow app
@@ -351,12 +370,18 @@ def slow_start(ev: ProbeEvidence) -> Optional[Finding]:
     summary = (f"the liveness probe kills container {c.name} before it has finished starting: "
                f"{'killed' if kills else 'restarted'} {n} time{'s' if n != 1 else ''} without ever "
                f"becoming ready, each time once its {live.budget}s liveness budget ran out")
+    if certainty == "inferred":
+        summary += "; no Killing event is left to prove the probe killed it"
     evidence = ev.failure_evidence("liveness")
     rf = ev.fails.get("readiness")
     if rf is not None:
         evidence.append(ctx.describe_event(rf.latest.event))
     if f is None:
         evidence.append(NO_EVENTS.format(kind="liveness"))
+    elif certainty == "inferred":
+        evidence.append("inferred, not seen: no Killing event names the liveness probe (events "
+                        "expire after an hour); the restarts rest on "
+                        + "; ".join(ev.kill_inference("liveness")))
     evidence += ev.status_evidence()
     if nr:
         cond = ctx.condition("ContainersReady") or ctx.condition("Ready") or {}
@@ -384,6 +409,9 @@ def slow_start(ev: ProbeEvidence) -> Optional[Finding]:
         details["lastRunSeconds"] = int(run)
     if f is not None:
         details.update(failures=f.count, causes=f.causes())
+    details["certainty"] = certainty
+    if certainty != "confirmed":
+        details["inferredFrom"] = ev.kill_inference("liveness")
     return ctx.finding("LivenessKillsSlowStart", summary, container=c.name,
                        cause=f.cause if f else None, evidence=evidence,
                        suggestions=suggestions, details=details)

@@ -207,7 +207,8 @@ def test_a_container_that_ran_for_hours_is_not_a_slow_starter():
     assert reasons(found) == ["LivenessProbeFailed"]
     f = found[0]
     assert f.cause is None and f.severity == "error"
-    assert "exit code 137, reason Error, not an OOM kill" in f.summary and "7 restarts" in f.summary
+    assert "exit code 137, not an OOM kill" in f.summary and "7 restarts" in f.summary
+    assert f.details["certainty"] == "status-only" and "no event is left" in f.summary
     assert any("after 3h" in e for e in f.evidence)
 
 
@@ -502,3 +503,174 @@ def test_liveness_failing_without_a_kill_yet_is_a_warning(tmp_path):
     f = only(found, "LivenessProbeFailed")
     assert f.severity == "warning" and f.details["statusCode"] == 500
     assert "3 failures in a row restart the container" in f.summary
+
+
+# ---- verdicts from whatever evidence is left (issue 9 §2) ----------------------------------------
+
+def test_liveness_failures_and_back_offs_without_a_killing_event_are_an_inferred_liveness_kill():
+    """rancher/rancher#31371: Unhealthy x340 and BackOff x1283, no Killing event, no last state."""
+    found = findings_for("rancher-6b774d9468-2lwh6", "liveness-refused-backoff-no-killing-rancher.yaml")
+    live = only(found, "LivenessProbeFailed")
+    assert live.severity == "error" and live.cause == "ConnectionRefused" and live.container == "rancher"
+    assert "is refused on port 80 (340 failures)" in live.summary
+    assert "it keeps restarting" in live.summary
+    assert "no Killing event is left to prove the liveness probe killed it" in live.summary
+    assert "killed by its liveness probe" not in live.summary
+    assert live.details["certainty"] == "inferred"
+    assert "340 liveness failures recorded (failureThreshold 3)" in live.details["inferredFrom"]
+    assert "BackOff events (x1283)" in live.details["inferredFrom"]
+    assert "no record of the last exit" in live.details["inferredFrom"]
+    assert any(e.startswith("inferred, not seen: no Killing event names the liveness probe")
+               for e in live.evidence)
+    assert any("Back-off" not in e and "x340" in e for e in live.evidence)
+
+
+def test_an_inferred_liveness_kill_supersedes_the_crash_loop_in_why():
+    from kdebug_core.analyzers import SUPERSEDED_BY, crashloop
+    view = view_of(probe_fixture("liveness-refused-backoff-no-killing-rancher.yaml"))
+    ctx = pod_context(view, "rancher-6b774d9468-2lwh6", "why")
+    found = probes.analyze(ctx) + crashloop.analyze(ctx)
+    assert "LivenessProbeFailed" in reasons(found)
+    assert "LivenessProbeFailed" in SUPERSEDED_BY["CrashLoopBackOff"]
+
+
+def test_a_killing_event_makes_the_verdict_confirmed():
+    """The same pod with the kubelet's Killing event still there: 'killed by its liveness probe'."""
+    found = findings_for("probe-test-7d4f5b8c-m9k2n", os.path.join(SCENARIOS, "06-liveness-readiness"))
+    live = only(found, "LivenessProbeFailed")
+    assert live.details["certainty"] == "confirmed" and "inferredFrom" not in live.details
+    assert live.summary.count("killed by its liveness probe: the kubelet killed the container 7 times") == 1
+    assert "no Killing event" not in live.summary
+
+
+def test_a_container_that_exits_by_itself_is_not_blamed_on_its_failing_liveness_probe(tmp_path):
+    """Liveness failures around an app that exits 1: the crash explains the failures, not the reverse."""
+    def crash(doc):
+        pod = items(doc, "Pod")[0]
+        pod["status"]["containerStatuses"][0]["restartCount"] = 12
+        pod["status"]["containerStatuses"][0]["lastState"] = {
+            "terminated": {"exitCode": 1, "reason": "Error"}}
+    import yaml
+    src = probe_fixture("liveness-refused-backoff-no-killing-rancher.yaml")
+    doc = yaml.safe_load(open(src))
+    crash(doc)
+    path = tmp_path / "crash.json"
+    path.write_text(json.dumps(doc))
+    found = probes.analyze(pod_context(view_of(str(path)), "rancher-6b774d9468-2lwh6", "probecheck"))
+    assert "LivenessProbeFailed" not in reasons(found)
+
+
+def test_startup_failures_past_the_threshold_and_recreations_are_an_inferred_startup_kill():
+    """kube-prometheus#1674: Startup probe 503 x1741, Created x30, no Killing event, no status."""
+    found = findings_for("prometheus-k8s-0", "startup-503-no-killing-prometheus.yaml")
+    start = only(found, "StartupProbeFailed")
+    assert start.severity == "error" and start.cause == "HTTPStatus"
+    assert start.details["statusCode"] == 503 and start.details["certainty"] == "inferred"
+    assert "gets HTTP 503 for /-/ready on port 9090 (1741 failures)" in start.summary
+    assert "no Killing event is left to prove the startup probe killed it" in start.summary
+    assert "1741 startup failures recorded (failureThreshold 60)" in start.details["inferredFrom"]
+    assert "created 30 times (Created events)" in start.details["inferredFrom"]
+    assert "ReadinessProbeFailed" not in reasons(found)
+
+
+def test_startup_failures_below_the_threshold_with_no_restart_are_still_starting(tmp_path):
+    def young(doc):
+        for ev in items(doc, "Event"):
+            if ev["reason"] == "Unhealthy":
+                ev["count"] = 12
+            if ev["reason"] in ("Created", "Pulled"):
+                ev["count"] = 1
+    import yaml
+    doc = yaml.safe_load(open(probe_fixture("startup-503-no-killing-prometheus.yaml")))
+    young(doc)
+    path = tmp_path / "young.json"
+    path.write_text(json.dumps(doc))
+    found = probes.analyze(pod_context(view_of(str(path)), "prometheus-k8s-0", "probecheck"))
+    assert "StartupProbeFailed" not in reasons(found)
+
+
+def test_liveness_kills_of_an_app_that_exits_0_on_sigterm_are_inferred():
+    """kubernetes/kubernetes#109537: httpd exits 0 when the liveness probe (404) has it stopped."""
+    found = findings_for("liveness", "liveness-404-exit-0-httpd.yaml")
+    live = only(found, "LivenessProbeFailed")
+    assert live.cause == "HTTPStatus" and live.details["statusCode"] == 404
+    assert live.details["certainty"] == "inferred" and live.severity == "error"
+    assert "last exit code 0 (an app that shuts down cleanly on SIGTERM)" in live.details["inferredFrom"]
+    assert "2 restarts" in live.summary
+
+
+@pytest.mark.parametrize("message", [
+    "Liveness probe failed: HTTP probe failed with statuscode: 404",
+    "liveness probe failed: HTTP probe failed with statuscode: 404",
+    "LIVENESS PROBE FAILED: HTTP probe failed with statuscode: 404",
+])
+def test_the_kubelets_fixed_prefix_is_matched_whatever_its_case(tmp_path, message):
+    import yaml
+    doc = yaml.safe_load(open(probe_fixture("liveness-404-exit-0-httpd.yaml")))
+    items(doc, "Event")[0]["message"] = message
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(doc))
+    found = probes.analyze(pod_context(view_of(str(path)), "liveness", "probecheck"))
+    assert only(found, "LivenessProbeFailed").details["statusCode"] == 404
+
+
+@pytest.mark.parametrize("message, container, kind", [
+    # kuberuntime (1.1x-1.3x): kubernetes/kubernetes pkg/kubelet/kuberuntime computePodActions
+    ("Container router failed liveness probe, will be restarted", "router", "liveness"),
+    ("Container ad failed startup probe, will be restarted", "ad", "startup"),
+    # dockershim, before 1.10: fossasia/open-event-server#4633
+    ("Killing container with id docker://api-server:Container failed liveness probe.. Container will "
+     "be killed and recreated.", "api-server", "liveness"),
+    # Kubernetes 1.3 (openshift/origin#17154)
+    ('Killing container with docker id 5dc225aababe: pod  "router-2-snkr4_(a745fe1c-bff2-11e7-8280-'
+     '02054b51d9c9)" container  "router" is unhealthy, it will be killed and re-created.', "router",
+     "liveness"),
+])
+def test_killing_events_of_every_release_name_the_probe(tmp_path, message, container, kind):
+    import yaml
+    doc = yaml.safe_load(open(probe_fixture("liveness-404-exit-0-httpd.yaml")))
+    pod = items(doc, "Pod")[0]
+    pod["spec"]["containers"][0]["name"] = container
+    pod["status"]["containerStatuses"][0]["name"] = container
+    doc["items"].append({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "k", "namespace": "default"},
+                         "involvedObject": {"kind": "Pod", "namespace": "default", "name": "liveness"},
+                         "reason": "Killing", "type": "Normal", "message": message,
+                         "lastTimestamp": "2022-04-19T08:00:46Z"})
+    path = tmp_path / "k.json"
+    path.write_text(json.dumps(doc))
+    ctx = pod_context(view_of(str(path)), "liveness", "probecheck")
+    c = ctx.container(container)
+    assert list(probe_evidence.read_kills(ctx, c)) == [kind]
+
+
+def test_a_dockershim_killing_event_about_another_container_is_not_this_ones(tmp_path):
+    import yaml
+    doc = yaml.safe_load(open(probe_fixture("liveness-404-exit-0-httpd.yaml")))
+    doc["items"].append({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "k", "namespace": "default"},
+                         "involvedObject": {"kind": "Pod", "namespace": "default", "name": "liveness"},
+                         "reason": "Killing", "type": "Normal", "lastTimestamp": "2022-04-19T08:00:46Z",
+                         "message": 'Killing container with docker id 5dc225aababe: pod "liveness_(x)" '
+                                    'container "sidecar" is unhealthy, it will be killed and re-created.'})
+    path = tmp_path / "k.json"
+    path.write_text(json.dumps(doc))
+    ctx = pod_context(view_of(str(path)), "liveness", "probecheck")
+    assert probe_evidence.read_kills(ctx, ctx.container("liveness")) == {}
+
+
+def test_an_events_only_dump_past_the_threshold_is_an_inferred_kill_that_says_what_it_rests_on(tmp_path):
+    """cloudnativelabs/kube-router#831: one Unhealthy line (x19), no status, no probe settings."""
+    import yaml
+    doc = yaml.safe_load(open(probe_fixture("liveness-refused-backoff-no-killing-rancher.yaml")))
+    pod = items(doc, "Pod")[0]
+    del pod["status"]
+    del pod["spec"]["containers"][0]["livenessProbe"]
+    doc["items"] = [o for o in doc["items"] if o.get("reason") != "BackOff"]
+    items(doc, "Event")[0].update(count=19, message="Liveness probe failed: HTTP probe failed with statuscode: 500")
+    path = tmp_path / "k.json"
+    path.write_text(json.dumps(doc))
+    found = probes.analyze(pod_context(view_of(str(path)), "rancher-6b774d9468-2lwh6", "probecheck"))
+    live = only(found, "LivenessProbeFailed")
+    assert live.cause == "HTTPStatus" and live.details["certainty"] == "inferred"
+    assert "19 failures are past its failureThreshold of 3, so the kubelet restarts the container" in live.summary
+    assert "no container status recorded" in live.details["inferredFrom"]
+    assert any("settings were not recorded" in b for b in live.details["inferredFrom"])
