@@ -7,12 +7,16 @@ adding a module and a line here.
 from . import (cannot_run, config_refs, crashloop, evicted, image_pull, init_containers, not_ready,
                oom_killed, probes, unschedulable, volume_mount)
 from . import memory_pressure, memory_usage, node_oom, not_oom  # noqa: E402  (oomcheck)
+from . import pvc_pending  # noqa: E402
+from .node import not_ready as node_not_ready  # noqa: E402
 
 # Pod analyzers per plugin, in the order an operator checks things. `why` runs everything that
 # explains a pod, including the classes the other plugins own, and merges their findings.
 POD_ANALYZERS = {
     "why": [
+        node_not_ready.analyze,
         unschedulable.analyze,
+        pvc_pending.analyze,
         evicted.analyze,
         init_containers.analyze,
         image_pull.analyze,
@@ -59,6 +63,12 @@ SUPERSEDED_BY = {
     # node_oom ties a kill to a container only when it died at that moment: the node's OOM killer
     # (the kubelet records SystemOOM only for the root cgroup), not the container's own limit.
     "OOMKilled": {"SystemOOM"},
+    # The scheduler only says "pod has unbound immediate PersistentVolumeClaims" (or that the claim
+    # is missing, or that provisioning failed in PreBind); the claim's own state says why.
+    "Unschedulable": {"PersistentVolumeClaimPending"},
+    # A pod on a node that stopped reporting: its status is stale, the node is the cause.
+    "PodNotReady": {"NodeNotReady"},
+    "PodNotHealthy": {"NodeNotReady", "PersistentVolumeClaimPending"},
 }
 
 
@@ -67,4 +77,4 @@ def pod_analyzers(plugin: str):
 
 # Causes that explain the symptoms of every container of the pod, not only their own: an eviction
 # kills all containers, though its message names only the one that used most.
-POD_WIDE_CAUSES = {"Evicted"}
+POD_WIDE_CAUSES = {"Evicted", "NodeNotReady", "PersistentVolumeClaimPending"}
