@@ -18,6 +18,19 @@ architecture, a script whose `#!` interpreter is missing) is not a start error: 
 (255, or 1 on older runc) and its only log line is `exec /app/server: exec format error`
 (older: `standard_init_linux.go:228: exec user process caused: exec format error`). That crash loop
 is this class too: its cause is the image, not the application.
+
+The status does not always carry the start error: after the first attempt the container often only
+waits in `CrashLoopBackOff` with no termination record (or the status was not captured at all), and
+the runtime's words survive only in the `Failed` events (`Error: failed to start container "x":
+Error response from daemon: OCI runtime create failed: ...` from docker, `Error: failed to create
+containerd task: ...` from containerd, `Error: container create failed: ...` from CRI-O). Those
+events are read whenever the container is not running and nothing else explains it.
+
+`CreateContainerConfigError` with `container has runAsNonRoot and image will run as root` (or `image
+has non-numeric user (app), cannot verify user is non-root`, or `container's runAsUser breaks
+non-root policy`; pkg/kubelet/kuberuntime/security_context_others.go, with the `(pod: "...",
+container: x)` suffix since 1.2x) is this class too, cause RunAsRoot: the kubelet refuses to create a
+container that would run as root when the pod demands non-root.
 """
 
 import json
@@ -33,7 +46,7 @@ WAITING_REASONS = ("RunContainerError", "CreateContainerError", "StartError", "C
 TERMINATED_REASONS = ("StartError", "ContainerCannotRun")
 
 _EXE_NOT_FOUND = [
-    re.compile(r'exec: "([^"]+)": executable file not found in \$PATH'),
+    re.compile(r'exec: "([^"]*)": executable file not found in \$PATH'),
     re.compile(r'exec: "([^"]+)": stat [^:]+: no such file or directory'),
     re.compile(r'exec: "([^"]+)": no such file or directory'),
     re.compile(r"executable file `([^`]+)` not found"),                 # crun
@@ -59,6 +72,19 @@ _NO_COMMAND = re.compile(r"no command specified", re.I)
 _OTHER_CLASS = re.compile(r"^Error: (?:ErrImagePull|ImagePullBackOff|InvalidImageName|ErrImageNeverPull)$|"
                           r'^Error: (?:configmap|secret) "[^"]+" not found|couldn\'t find key', re.I)
 
+# `Failed` events that carry a runtime start error (docker, containerd, CRI-O, crun; any release).
+_START_ERROR = re.compile(r"executable file not found|OCI runtime (?:create|start|exec) failed|"
+                          r"failed to create containerd task|failed to create shim|exec format error|"
+                          r"failed to start container|runc create failed|starting container process|"
+                          r"container create failed|container creation error|cannot start container|"
+                          r"exec user process caused|"
+                          r"unable to start container process|no command specified", re.I)
+# The kubelet's runAsNonRoot refusals (CreateContainerConfigError).
+_NON_ROOT = re.compile(r"container has runAsNonRoot and image will run as root|"
+                       r"image has non-numeric user \(([^)]*)\), cannot verify user is non-root|"
+                       r"container's runAsUser breaks non-root policy", re.I)
+_ERROR_PREFIX = re.compile(r"^\s*Error:\s*", re.I)
+
 # The one line a process that never got going leaves in its log (runc >= 1.1, then older).
 _LOG_EXEC = re.compile(r"^\s*(?:exec (\S+?):|(?:standard_init_linux|init_linux)\.go:\d+: exec user process "
                        r"caused:?)\s*\"?(exec format error|no such file or directory|permission denied)\"?\s*$",
@@ -77,6 +103,9 @@ def _unescape(text: str) -> str:
 def classify(message: str) -> Tuple[str, Optional[str]]:
     """(cause, what it names) from the runtime's message: the executable or the mount path."""
     text = _unescape(message or "")
+    m = _NON_ROOT.search(text)
+    if m:
+        return "RunAsRoot", m.group(1)
     if _NAME_CONFLICT.search(text):
         return "NameConflict", None
     if re.search(r"exec format error", text, re.I):
@@ -138,20 +167,62 @@ def _code(term: Optional[dict]) -> Optional[int]:
         return None
 
 
+def start_error_events(ctx: PodContext, c: Container) -> List[dict]:
+    """`Failed` events in which the runtime says it could not start this container."""
+    return [e for e in ctx.events_where("Failed", c.name, init=c.init)
+            if _ERROR_PREFIX.match(_event_text(e)) and _START_ERROR.search(_event_text(e))
+            and not _OTHER_CLASS.search(_event_text(e))]
+
+
+def non_root_events(ctx: PodContext, c: Container) -> List[dict]:
+    """`Failed` events in which the kubelet refuses to run this container as root."""
+    return [e for e in ctx.events_where("Failed", c.name, init=c.init)
+            if _NON_ROOT.search(_event_text(e))]
+
+
+def _strip_error(text: str) -> str:
+    return _ERROR_PREFIX.sub("", text, count=1)
+
+
+def _start_failed_by_events(c: Container) -> bool:
+    """Nothing in the status contradicts a start failure: no exit of the app's own."""
+    term = c.last_terminated or c.terminated
+    if term is None:
+        return True
+    return _code(term) in (126, 127, 128, None) or term.get("reason") in TERMINATED_REASONS
+
+
 def analyze(ctx: PodContext) -> List[Finding]:
     findings = []
     for c in ctx.containers():
         if c.state.get("running"):
             continue  # whatever failed to start before, it runs now
+        waiting = c.waiting or {}
+        if waiting.get("reason") in (None, "CreateContainerConfigError") and \
+                (_NON_ROOT.search(waiting.get("message") or "") or non_root_events(ctx, c)):
+            events = non_root_events(ctx, c)
+            message = waiting.get("message") or (_strip_error(_event_text(events[-1])) if events else "")
+            cause, target = classify(message)
+            findings.append(_finding(ctx, c, cause, target, message, None, waiting.get("reason"),
+                                     events, None))
+            continue
         message, term, waiting_reason = _runtime_message(c)
         if message is not None or term is not None or waiting_reason:
             cause, target = classify(message or "")
             events = [e for e in ctx.events_where("Failed", c.name, init=c.init)
-                      if _event_text(e).startswith("Error: ") and not _OTHER_CLASS.search(_event_text(e))]
+                      if _ERROR_PREFIX.match(_event_text(e)) and not _OTHER_CLASS.search(_event_text(e))]
             if cause == "Other" and events:
                 cause, target = classify(_event_text(events[-1]))
-                message = message or _event_text(events[-1])[len("Error: "):]
+                message = message or _strip_error(_event_text(events[-1]))
             findings.append(_finding(ctx, c, cause, target, message, term, waiting_reason, events, None))
+            continue
+        events = start_error_events(ctx, c)
+        if events and _start_failed_by_events(c):
+            # The status says only CrashLoopBackOff (or nothing): the events keep the runtime's words.
+            message = _strip_error(_event_text(events[-1]))
+            cause, target = classify(message)
+            findings.append(_finding(ctx, c, cause, target, message, c.last_terminated,
+                                     waiting.get("reason"), events, None))
             continue
         crashed = _crashed_exec(ctx, c)
         if crashed:
@@ -190,6 +261,9 @@ def _explain(cause: str, target: Optional[str], from_log: bool, arch: Optional[s
             return (f'its entrypoint "{clean(target)}" or the interpreter on its #! line does not exist in the '
                     f"image (a script with Windows line endings fails this way too)" if target else
                     "its entrypoint or the interpreter on its #! line does not exist in the image")
+        if target == "":
+            return ("its command is an empty string (an empty entry in command/args, often a template "
+                    "value that was not set)")
         if target and "/" in target:
             return f'"{clean(target)}" does not exist in the image'
         return f'the command "{clean(target)}" is not in the image\'s $PATH' if target else \
@@ -206,6 +280,13 @@ def _explain(cause: str, target: Optional[str], from_log: bool, arch: Optional[s
         return what + (f": {clean(detail)}" if detail else "")
     if cause == "NoCommand":
         return "the image has no ENTRYPOINT or CMD and the pod sets no command"
+    if cause == "RunAsRoot":
+        if target:
+            return (f"its securityContext demands runAsNonRoot, and the image's USER is a name "
+                    f"(\"{clean(target)}\"), not a number, so the kubelet cannot verify it is not root "
+                    f"and refuses to create the container")
+        return ("its securityContext demands runAsNonRoot, but the image runs as root (its USER is 0 "
+                "or unset), so the kubelet refuses to create the container")
     if cause == "NameConflict":
         return "the runtime still holds an old container with the same name (this usually clears by itself)"
     short = _last_clause(message)
@@ -252,7 +333,7 @@ def _finding(ctx: PodContext, c: Container, cause: str, target: Optional[str], m
         quoted.append(said)
     if events:
         line = ctx.describe_event(events[-1])
-        said = _event_text(events[-1])[len("Error: "):]
+        said = _strip_error(_event_text(events[-1]))
         if said and any(said in q for q in quoted if q):
             line = line.split(": ", 1)[0] + ": the same error at every attempt"
         evidence.append(line)
@@ -261,10 +342,13 @@ def _finding(ctx: PodContext, c: Container, cause: str, target: Optional[str], m
     if log is not None:
         evidence += [f"previous log: {clean(l)}" for l in log.splitlines() if l.strip()][:3]
     command, args = c.spec.get("command"), c.spec.get("args")
-    evidence.append(f"command: {clean(_json(command))}" if command else
-                    "command: not set (the image's ENTRYPOINT runs)")
-    if args:
-        evidence.append(f"args: {clean(_json(args))}")
+    if cause == "RunAsRoot":
+        evidence += _non_root_settings(ctx, c)
+    else:
+        evidence.append(f"command: {clean(_json(command))}" if command else
+                        "command: not set (the image's ENTRYPOINT runs)")
+        if args:
+            evidence.append(f"args: {clean(_json(args))}")
     if cause == "ExecFormatError":
         evidence.append(f"image: {clean(c.spec.get('image'))}")
         if arch:
@@ -289,6 +373,17 @@ def _finding(ctx: PodContext, c: Container, cause: str, target: Optional[str], m
     return ctx.finding("ContainerCannotRun", summary, container=c.name, cause=cause, severity=severity,
                        evidence=evidence, suggestions=_suggestions(ctx, c, cause, target, node),
                        details=details)
+
+
+def _non_root_settings(ctx: PodContext, c: Container) -> List[str]:
+    """Where runAsNonRoot / runAsUser are set (container level wins over the pod's)."""
+    lines = []
+    for where, sc in ((f"container {c.name}", c.spec.get("securityContext") or {}),
+                      ("pod", ctx.spec.get("securityContext") or {})):
+        bits = [f"{k}: {clean(_json(sc[k]))}" for k in ("runAsNonRoot", "runAsUser") if k in sc]
+        if bits:
+            lines.append(f"{where} securityContext: " + ", ".join(bits))
+    return lines
 
 
 def _json(value) -> str:
@@ -365,6 +460,13 @@ def _suggestions(ctx: PodContext, c: Container, cause: str, target: Optional[str
         if target and node:
             out.append(fix(f"kubectl debug node/{quote(node)} -it --profile=general --image=busybox:1.36 "
                            f"-- ls -ld {quote('/host' + target)}", "what is at that path on the node"))
+    elif cause == "RunAsRoot":
+        group = "initContainers" if c.init else "containers"
+        out.append(_field(ctx, c, "securityContext"))
+        out.append(fix(ctx.template_patch({group: [{"name": c.name, "securityContext": {
+                       "runAsNonRoot": True, "runAsUser": 1000}}]}),
+                       "run it as a non-root UID (1000 is a guess: one the image's files allow), "
+                       "or build the image with a numeric USER"))
     elif cause == "NameConflict":
         out.append(fix(f"kubectl get pod {quote(ctx.name)} {ctx.ns_flag} -w",
                        "usually recovers within a minute"))

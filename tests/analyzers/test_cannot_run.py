@@ -2,6 +2,8 @@
 
 import os
 
+import pytest
+
 from kdebug_core.analyzers import cannot_run, init_containers
 from kdebug_core.analyzers.cannot_run import classify, classify_log
 from tests.helpers import fixture, only, pod_context, view_of
@@ -142,3 +144,88 @@ def test_application_crash_and_a_recovered_start_error_are_not_this_class():
     for pod in ("frontend-58b7c6d9f-wz8qp", "cache-6d9c8b7f5-k9r2t"):
         ctx = context("not-cannot-run-app-crash-and-recovered-start.json", pod)
         assert cannot_run.analyze(ctx) == [], pod
+
+
+# ---- start errors that only the Failed events still carry (issue 9 §2) ---------------------------
+
+def test_a_crash_loop_with_no_termination_record_is_read_from_the_dockers_failed_events():
+    """storageos/cluster-operator#141: CrashLoopBackOff, no last state; the Failed event says why."""
+    found = cannot_run.analyze(context("events-only-oci-exec-not-found-docker.yaml", "storageos-daemonset-s7hbl"))
+    f = only(found, "ContainerCannotRun")
+    assert f.container == "storageos" and f.cause == "ExecutableNotFound"
+    assert f.details["executable"] == "storageos"
+    assert 'the command "storageos" is not in the image\'s $PATH' in f.summary
+    assert any(e.startswith("event Failed (x5") for e in f.evidence)
+    assert f.details["exitCode"] is None and f.details["waitingReason"] == "CrashLoopBackOff"
+
+
+def test_an_init_container_whose_containerd_task_cannot_start_is_cannot_run_not_init_failed():
+    """Kong/charts#668: 'failed to create containerd task ... exec: "rm": executable file not found'."""
+    ctx = context("events-only-containerd-task-rm-not-found.yaml", "kong-kong-pre-upgrade-migrations-8kq2x")
+    f = only(cannot_run.analyze(ctx), "ContainerCannotRun")
+    assert f.container == "clear-stale-pid" and f.cause == "ExecutableNotFound"
+    assert f.details["executable"] == "rm" and f.summary.startswith("init container clear-stale-pid cannot start")
+    assert init_containers.analyze(ctx) == []
+
+
+def test_a_crash_loop_of_the_apps_own_making_does_not_borrow_old_start_error_events(tmp_path):
+    import json
+    import yaml
+    doc = yaml.safe_load(open(fixture("cannot_run", "events-only-oci-exec-not-found-docker.yaml")))
+    pod = doc["items"][0]
+    pod["status"]["containerStatuses"][0]["lastState"] = {"terminated": {"exitCode": 2, "reason": "Error"}}
+    path = tmp_path / "own.json"
+    path.write_text(json.dumps(doc))
+    ctx = pod_context(view_of(str(path)), "storageos-daemonset-s7hbl")
+    assert cannot_run.analyze(ctx) == []
+
+
+def test_run_as_non_root_refusal_is_cannot_run_with_the_security_context_fix():
+    """tektoncd/pipelines-as-code#1003: CreateContainerConfigError, runAsNonRoot, image runs as root."""
+    f = only(cannot_run.analyze(context("runasnonroot-createcontainerconfigerror.yaml",
+                                        "pipelines-as-code-controller-5dbd46fcf5-zsbn4")), "ContainerCannotRun")
+    assert f.cause == "RunAsRoot" and f.container == "pac-controller"
+    assert "demands runAsNonRoot, but the image runs as root" in f.summary
+    assert "pod securityContext: runAsNonRoot: true" in f.evidence
+    assert any(e.startswith("event Failed (x8") for e in f.evidence)
+    patch = [s for s in f.suggestions if s.startswith("kubectl patch")][0]
+    assert patch.startswith("kubectl patch deployment/pipelines-as-code-controller -n pipelines-as-code")
+    assert '"securityContext":{"runAsNonRoot":true,"runAsUser":1000}' in patch
+    assert "#" not in patch and patch.why
+    assert not any("command" in e for e in f.evidence)
+
+
+@pytest.mark.parametrize("message, expected", [
+    # 1.2x+ with the suffix (tektoncd/pipelines-as-code#1003)
+    ('container has runAsNonRoot and image will run as root (pod: "x_ns(uid)", container: app)', ("RunAsRoot", None)),
+    # older, no suffix (cloudnativedevops/demo#31)
+    ("container has runAsNonRoot and image will run as root", ("RunAsRoot", None)),
+    # pkg/kubelet/kuberuntime/security_context_others.go: a named USER cannot be verified
+    ('container has runAsNonRoot and image has non-numeric user (nginx), cannot verify user is non-root '
+     '(pod: "web-0_default(uid)", container: web)', ("RunAsRoot", "nginx")),
+    ('container\'s runAsUser breaks non-root policy (pod: "web-0_default(uid)", container: web)', ("RunAsRoot", None)),
+    # CRI-O's wording of a runc start failure (opencontainers/runc#4713, crio 1.29)
+    ('Container creation error: runc create failed: unable to start container process: exec: '
+     '"/cluster/kube-apiserver-operator": executable file not found in $PATH',
+     ("ExecutableNotFound", "/cluster/kube-apiserver-operator")),
+    # containerd 1.6 (vdesabou/kafka-docker-playground#8515): an empty command
+    ('failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create '
+     'failed: unable to start container process: error during container init: exec: "": executable file '
+     'not found in $PATH', ("ExecutableNotFound", "")),
+])
+def test_non_root_and_runtime_wordings_are_classified(message, expected):
+    assert classify(message) == expected
+
+
+def test_the_non_numeric_user_refusal_says_the_user_cannot_be_verified(tmp_path):
+    import json
+    import yaml
+    doc = yaml.safe_load(open(fixture("cannot_run", "runasnonroot-createcontainerconfigerror.yaml")))
+    doc["items"][-1]["message"] = ('Error: container has runAsNonRoot and image has non-numeric user (pac), '
+                                   'cannot verify user is non-root (pod: "pipelines-as-code-controller-'
+                                   '5dbd46fcf5-zsbn4_pipelines-as-code(d5a40aa3)", container: pac-controller)')
+    path = tmp_path / "nn.json"
+    path.write_text(json.dumps(doc))
+    f = only(cannot_run.analyze(pod_context(view_of(str(path)), "pipelines-as-code-controller-5dbd46fcf5-zsbn4")),
+             "ContainerCannotRun")
+    assert f.cause == "RunAsRoot" and 'USER is a name ("pac")' in f.summary
