@@ -2,8 +2,10 @@
 
 Detected from the init container statuses (events expire):
 
-* crash-looping: `waiting.reason: CrashLoopBackOff` with `lastState.terminated` non-zero
-  (`kubectl get pods` shows `Init:CrashLoopBackOff`);
+* crash-looping: `waiting.reason: CrashLoopBackOff` (`kubectl get pods` shows
+  `Init:CrashLoopBackOff`), with the last exit from `lastState.terminated` when it is recorded; the
+  waiting reason alone is enough (after a node restart, or in a pasted status, the last state is
+  often empty: kubernetes/kubernetes#26892 shows Init:CrashLoopBackOff with 0 restarts);
 * failed: `state.terminated` non-zero (`Init:Error`; with restartPolicy Never the pod is Failed);
 * stuck: running for minutes while the app containers wait in `PodInitializing` — a `wait-for-db`
   loop whose dependency never appears. Reported as a warning: it may still finish.
@@ -83,9 +85,13 @@ def _crashing(ctx: PodContext, c: Container) -> Optional[Finding]:
     if (c.waiting or {}).get("reason") != "CrashLoopBackOff":
         return None
     term = c.last_terminated
-    if not term or _code(term) in (None, 0) or term.get("reason") in CANNOT_RUN_REASONS:
-        return None
-    return _failure(ctx, c, term, previous=True)
+    if term and (_code(term) == 0 or term.get("reason") in CANNOT_RUN_REASONS):
+        return None  # not a failure of its own (exit 0), or the runtime could not start it
+    if not term or _code(term) is None:
+        from .cannot_run import start_error_events
+        if start_error_events(ctx, c):
+            return None  # the runtime could not start it: cannot_run reads those events
+    return _failure(ctx, c, term or {}, previous=True)
 
 
 def _failed(ctx: PodContext, c: Container) -> Optional[Finding]:
@@ -101,7 +107,7 @@ def _app_waiting(ctx: PodContext) -> List[Container]:
 
 def _failure(ctx: PodContext, c: Container, term: dict, previous: bool) -> Finding:
     code = _code(term)
-    reason = term.get("reason") or "Error"
+    reason = term.get("reason") or ("Error" if term else None)
     meaning = exit_code_meaning(code)
     if reason == "OOMKilled":
         meaning = "killed by the OOM killer: it used more memory than its limit"
@@ -113,7 +119,11 @@ def _failure(ctx: PodContext, c: Container, term: dict, previous: bool) -> Findi
 
     headline = _headline(errors)
     how = "keeps failing" if not never_restarts and (c.restarts or c.waiting) else "failed"
-    summary = f"init container {c.name} {how} with exit code {code} ({_short(meaning)})"
+    if code is None:
+        summary = (f"init container {c.name} {how} (CrashLoopBackOff: the kubelet keeps restarting "
+                   f"it; its last exit code was not recorded)")
+    else:
+        summary = f"init container {c.name} {how} with exit code {code} ({_short(meaning)})"
     if headline:
         summary += f": {clean(_shorten(headline, 150))}"
     summary += ("; the pod failed before its app containers started" if never_restarts
@@ -122,9 +132,13 @@ def _failure(ctx: PodContext, c: Container, term: dict, previous: bool) -> Findi
     evidence = [status_line(c)] if c.waiting else []
     ran = seconds_between(term.get("startedAt"), term.get("finishedAt"))
     when = age(term.get("finishedAt"), ctx.view.now)
-    evidence.append(f"{'last run' if previous else 'run'} ended: {reason}, exit code {code} — {meaning}"
-                    + (f", after {human_duration(ran)}" if ran is not None else "")
-                    + (f", {when} ago" if when else ""))
+    if term:
+        evidence.append(f"{'last run' if previous else 'run'} ended: {reason}, exit code {code} — "
+                        f"{meaning}" + (f", after {human_duration(ran)}" if ran is not None else "")
+                        + (f", {when} ago" if when else ""))
+    else:
+        evidence.append("no record of its last run (lastState is empty: a node restart, or the status "
+                        "was rebuilt): the previous log says why it failed")
     if term.get("message"):
         evidence.append(f"termination message: {clean(term['message'])}")
     if c.restarts:

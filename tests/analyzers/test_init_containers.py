@@ -121,3 +121,17 @@ def test_oom_killed_init_container_says_so():
     last.update(exitCode=137, reason="OOMKilled")
     f = only(init_containers.analyze(ctx), "InitContainerFailed")
     assert "exit code 137 (killed by the OOM killer" in f.summary
+
+
+def test_init_crash_loop_with_no_recorded_exit_is_still_init_container_failed():
+    """kubernetes/kubernetes#26892: Init:CrashLoopBackOff, 0 restarts, no last state."""
+    from kdebug_core.analyzers import init_containers
+    from tests.helpers import fixture, only, pod_context, view_of
+    ctx = pod_context(view_of(fixture("init_containers", "init-crashloop-no-last-state.yaml")), "zoo-0")
+    f = only(init_containers.analyze(ctx), "InitContainerFailed")
+    assert f.container == "bootstrap" and f.cause == "Crashing" and f.severity == "error"
+    assert "its last exit code was not recorded" in f.summary and "the app containers never start" in f.summary
+    assert f.details["exitCode"] is None and f.details["state"] == "CrashLoopBackOff"
+    assert any(e.startswith("no record of its last run") for e in f.evidence)
+    assert "app containers waiting: zk (PodInitializing)" in f.evidence
+    assert f.suggestions[0] == "kubectl logs zoo-0 -n default -c bootstrap --previous"
