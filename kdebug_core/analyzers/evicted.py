@@ -280,10 +280,15 @@ def _suggestions(ctx, parsed, resource, node_name, worst, usage_b) -> List[str]:
         spec = _spec_container(ctx, worst["name"]) or {}
         limit = _bytes(((spec.get("resources") or {}).get("limits") or {}).get(resource))
         extra = f" --limits={resource}={value}" if limit is not None and limit < usage_b else ""
+        why = "request what it really uses, so the scheduler places it on a node with room"
+        if resource == "memory":
+            from .memory_usage import fit_to_nodes
+            value, _, capped = fit_to_nodes(ctx.view, value, value)
+            why = capped or why
+            extra = f" --limits={resource}={value}" if extra else ""
         if editable:
             out.append(fix(f"kubectl set resources {workload} {ctx.ns_flag} -c {quote(worst['name'])} "
-                           f"--requests={resource}={value}{extra}",
-                           "request what it really uses, so the scheduler places it on a node with room"))
+                           f"--requests={resource}={value}{extra}", why))
         else:
             out.append(fix(f"kubectl get {workload} {ctx.ns_flag} -o yaml > pod.yaml",
                            f"in pod.yaml set resources.requests.{resource}: {value} for {worst['name']}, "

@@ -25,7 +25,7 @@ from ..sanitize import clean
 from ..timeutil import age
 from . import evicted
 from .base import PodContext
-from .memory_usage import memory_resources, quantity_text, resource_commands, suggest_from_usage
+from .memory_usage import fit_to_nodes, memory_resources, quantity_text, resource_commands, suggest_from_usage
 
 
 def analyze(ctx: PodContext) -> List[Finding]:
@@ -60,7 +60,8 @@ def analyze(ctx: PodContext) -> List[Finding]:
     details = dict(d)
     if name and usage:
         new_limit, new_request = suggest_from_usage(usage, limit, request, request_raw, limit_raw)
-        suggestions += resource_commands(ctx, name, new_limit, new_request)
+        new_limit, new_request, why = fit_to_nodes(ctx.view, new_limit, new_request)
+        suggestions += resource_commands(ctx, name, new_limit, new_request, why)
         details.update(suggestedLimit=new_limit, suggestedLimitBytes=memory_bytes(new_limit),
                        suggestedRequest=new_request, suggestedRequestBytes=memory_bytes(new_request))
         if request is not None:

@@ -133,7 +133,54 @@ def running_containers(ctx: PodContext) -> List[Container]:
     return [c for c in ctx.containers() if not c.init or c.sidecar]
 
 
-def resource_commands(ctx: PodContext, container: str, limit: str, request: str) -> List[str]:
+def largest_node_memory(view: ClusterView) -> Optional[Tuple[int, str]]:
+    """(allocatable bytes, node name) of the node with the most allocatable memory, if nodes were read.
+    Nodes that take no ordinary pods (cordoned, or tainted NoSchedule/NoExecute like a control
+    plane) count only when there is no other."""
+    def ordinary(node: dict) -> bool:
+        spec = node.get("spec") or {}
+        return not spec.get("unschedulable") and not any(
+            t.get("effect") in ("NoSchedule", "NoExecute") for t in spec.get("taints") or [])
+    nodes = view.list("Node", None)
+    best = None
+    for node in [n for n in nodes if ordinary(n)] or nodes:
+        n = memory_bytes(((node.get("status") or {}).get("allocatable") or {}).get("memory"))
+        if n and (best is None or n > best[0]):
+            best = (n, meta(node).get("name", ""))
+    return best
+
+
+def round_down_memory(n: float) -> str:
+    """The largest manifest value not above n: 64Mi steps under 1Gi, 256Mi steps above."""
+    mi, gi = 1024 ** 2, 1024 ** 3
+    step = 256 * mi if n >= gi else 64 * mi
+    value = max(int(n) // step * step, step)
+    return f"{value // gi}Gi" if value % gi == 0 else f"{value // mi}Mi"
+
+
+def fit_to_nodes(view: ClusterView, limit: str, request: str) -> Tuple[str, str, Optional[str]]:
+    """(limit, request, why): a suggestion never asks for more memory than the largest node can
+    give (its allocatable); the why says it was capped, or that no node can fit the container."""
+    largest = largest_node_memory(view)
+    limit_b, request_b = memory_bytes(limit), memory_bytes(request)
+    if largest is None:
+        return limit, request, None
+    top, node = largest
+    cap = round_down_memory(top)
+    why = None
+    if request_b is not None and request_b > top:
+        why = (f"no node can fit it: it needs {format_bytes(request_b)} but the largest node ({node}) "
+               f"has {format_bytes(top)} allocatable; add a bigger node or make it use less memory")
+        request = cap
+    if limit_b is not None and limit_b > top:
+        why = why or (f"{limit} would not fit any node: capped at the largest node's allocatable memory "
+                      f"({format_bytes(top)} on {node})")
+        limit = cap
+    return limit, request, why
+
+
+def resource_commands(ctx: PodContext, container: str, limit: str, request: str,
+                      why: Optional[str] = None) -> List[str]:
     """`kubectl set resources` on the owner, or get/replace where the template cannot change."""
     workload = ctx.workload()
     kind = workload.split("/")[0]
@@ -141,9 +188,10 @@ def resource_commands(ctx: PodContext, container: str, limit: str, request: str)
     if kind in ("job", "pod"):
         return [fix(f"kubectl get {workload} {ctx.ns_flag} -o yaml > {kind}.yaml",
                     f"in {kind}.yaml set container {container}'s resources.limits.memory: {limit} and "
-                    f"resources.requests.memory: {request}, then run the next command"),
+                    f"resources.requests.memory: {request}, then run the next command"
+                    + (f" ({why})" if why else "")),
                 fix(f"kubectl replace --force -f {kind}.yaml", f"recreates the {kind} with the new memory")]
-    return [f"kubectl set resources {workload} {ctx.ns_flag} -c {shlex.quote(container)} {values}"]
+    return [fix(f"kubectl set resources {workload} {ctx.ns_flag} -c {shlex.quote(container)} {values}", why)]
 
 
 # ---- MemoryNearLimit -----------------------------------------------------------------------------
@@ -171,6 +219,7 @@ def _near_limit(ctx, c, metrics, usage, limit_raw, limit, request_raw) -> Findin
     pct = round(usage * 100 / limit)
     new_limit, new_request = suggest_from_usage(usage, limit, request, request_raw, limit_raw,
                                                 must_raise=True)
+    new_limit, new_request, why = fit_to_nodes(ctx.view, new_limit, new_request)
     when = age(metrics.get("timestamp"), ctx.view.now)
     window = metrics.get("window")
     reading = f"metrics API: container {c.name} uses {format_bytes(usage)} of memory (working set"
@@ -187,7 +236,7 @@ def _near_limit(ctx, c, metrics, usage, limit_raw, limit, request_raw) -> Findin
                            if last.get("reason") else ""))
     summary = (f"container {c.name} uses {format_bytes(usage)} of its {quantity_text(limit_raw)} memory "
                f"limit ({pct}%): the next spike gets it OOM-killed")
-    suggestions = resource_commands(ctx, c.name, new_limit, new_request)
+    suggestions = resource_commands(ctx, c.name, new_limit, new_request, why)
     suggestions.append(f"kubectl top pod {ctx.name} {ctx.ns_flag} --containers")
     details = {"usageBytes": usage, "usagePercent": pct, "limit": limit_raw, "limitBytes": limit,
                "request": request_raw, "requestBytes": request, "restartCount": c.restarts,
@@ -245,13 +294,15 @@ def _no_limit(view: ClusterView, ctxs: List[PodContext], container: str, oom_nod
     evidence.extend(hit)
     if usage is not None:
         new_limit, new_request = suggest_from_usage(usage, None, request, request_raw)
+        new_limit, new_request, why = fit_to_nodes(ctx.view, new_limit, new_request)
     else:
+        why = None
         new_limit, new_request = "LIMIT", clean(request_raw) if request_raw else "REQUEST"
     suggestions = []
     if usage is None:
         suggestions.append(fix(f"kubectl top pod {ctx.name} {ctx.ns_flag} --containers",
                                "measure first: set LIMIT above the peak it needs"))
-    suggestions += resource_commands(ctx, container, new_limit, new_request)
+    suggestions += resource_commands(ctx, container, new_limit, new_request, why)
     details = {"pods": [x.name for x in ctxs], "request": request_raw, "requestBytes": request,
                "usageBytes": usage, "qosClass": qos,
                "suggestedLimit": None if new_limit == "LIMIT" else new_limit,

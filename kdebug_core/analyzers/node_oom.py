@@ -327,12 +327,12 @@ def _pod_finding(ctx: PodContext, c: Container, node: str, tied: List[Tie]) -> F
 
 def _fix(ctx: PodContext, c: Container, limit_raw, limit, request, peak) -> List[str]:
     """A limit for a limit-less container; for one with a limit, a request that matches its use."""
-    from .memory_usage import resource_commands, suggest_from_usage
+    from .memory_usage import fit_to_nodes, resource_commands, suggest_from_usage
 
     if not limit:
         if peak:
             new_limit, new_request = suggest_from_usage(peak, None, request)
-            return resource_commands(ctx, c.name, new_limit, new_request)
+            return resource_commands(ctx, c.name, *fit_to_nodes(ctx.view, new_limit, new_request))
         # How much it needs is not known here: measure, then set a limit above the peak. Any limit
         # confines the next kill to this container instead of the node.
         request_raw = ((c.spec.get("resources") or {}).get("requests") or {}).get("memory")

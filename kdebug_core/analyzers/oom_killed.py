@@ -131,6 +131,11 @@ def _finding(ctx: PodContext, c: Container, term: dict, current: bool) -> Findin
     limit, request = memory_bytes(limit_raw), memory_bytes(request_raw)
     observed = observed_bytes(ctx, c)
     proposal = suggest(limit, request, observed)
+    why = None
+    if proposal:
+        from .memory_usage import fit_to_nodes
+        lim_s, req_s, why = fit_to_nodes(ctx.view, proposal[1], proposal[3])
+        proposal = (memory_bytes(lim_s), lim_s, memory_bytes(req_s), req_s)
 
     line = f"{'terminated' if current else 'last terminated'}: OOMKilled, exit code {code}"
     if _clock(term.get("finishedAt")):
@@ -187,7 +192,7 @@ def _finding(ctx: PodContext, c: Container, term: dict, current: bool) -> Findin
         details.update({"suggestedLimit": proposal[1], "suggestedLimitBytes": proposal[0],
                         "suggestedRequest": proposal[3], "suggestedRequestBytes": proposal[2]})
     return ctx.finding(OOM, summary, container=c.name, evidence=[e for e in evidence if e],
-                       suggestions=_suggestions(ctx, c, proposal, limit),
+                       suggestions=_suggestions(ctx, c, proposal, limit, why),
                        severity="warning" if stable else None, details=details)
 
 
@@ -201,7 +206,7 @@ def _log_lines(ctx: PodContext, c: Container, current: bool) -> List[str]:
     return [f"log ({which}): {clean(line)}" for line in picked]
 
 
-def _suggestions(ctx: PodContext, c: Container, proposal, limit) -> List[str]:
+def _suggestions(ctx: PodContext, c: Container, proposal, limit, why=None) -> List[str]:
     workload = ctx.workload()
     kind = workload.split("/")[0]
     if proposal:
@@ -217,7 +222,7 @@ def _suggestions(ctx: PodContext, c: Container, proposal, limit) -> List[str]:
                        f"resources.requests.memory: {req}, then run the next command"))
         out.append(fix(f"kubectl replace --force -f {kind}.yaml", f"recreates the {kind} with the new memory"))
     else:
-        out.append(f"kubectl set resources {workload} {ctx.ns_flag} -c {shlex.quote(c.name)} {values}")
+        out.append(fix(f"kubectl set resources {workload} {ctx.ns_flag} -c {shlex.quote(c.name)} {values}", why))
     out.append(f"kubectl top pod {ctx.name} {ctx.ns_flag} --containers")
     if not limit:
         node = ctx.spec.get("nodeName")

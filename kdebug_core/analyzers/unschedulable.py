@@ -565,6 +565,7 @@ def _fix_for(ctx, cause, c, requests, nodes, largest, workload) -> List[str]:
         resource = c.get("resource", "memory")
         container, current = _biggest_container(ctx.spec, resource)
         value = "VALUE"
+        limit_flag, no_fit = "", False
         for _line, node, res in largest:
             if res == resource and requests.get(resource) is not None:
                 have = _alloc(node, resource)
@@ -574,10 +575,20 @@ def _fix_for(ctx, cause, c, requests, nodes, largest, workload) -> List[str]:
                     if target > 0:
                         value = (_round_down_memory(target) if resource != "cpu"
                                  else _round_down_cpu(target))
+                    else:
+                        no_fit = True
+                # A limit above what the largest node can give is never met either: cap it too.
+                spec_c = next((x for x in ctx.spec.get("containers") or [] if x.get("name") == container), {})
+                limit = quantity.parse(((spec_c.get("resources") or {}).get("limits") or {}).get(resource))
+                if resource == "memory" and have is not None and limit is not None and limit > have:
+                    limit_flag = f" --limits={resource}={_round_down_memory(have)}"
         if container and ctx.owned() and not workload.startswith("job/"):
-            note = "fits the largest node's allocatable" if value != "VALUE" else None
+            note = ("fits the largest node's allocatable" + (", the limit too" if limit_flag else "")
+                    if value != "VALUE" else
+                    "no node can fit the other containers' requests: add a bigger node, or lower them too"
+                    if no_fit else None)
             out.append(fix(f"kubectl set resources {workload} {ns} -c {quote(container)} "
-                           f"--requests={resource}={value}", note))
+                           f"--requests={resource}={value}{limit_flag}", note))
         elif container:
             out.append(fix(f"kubectl get {workload} {ns} -o yaml > pod.yaml",
                            f"lower resources.requests.{resource} of {container} in pod.yaml, then run "

@@ -141,3 +141,65 @@ def test_colour_never_wraps_anything_but_the_command_on_its_line():
     cmd = next(line for line in lines if "kubectl logs" in line)
     # the escape codes sit around the command only: a triple-click copies them as nothing
     assert re.sub(r"\x1b\[[0-9;]*m", "", cmd).strip() == "kubectl logs crasher-1 -n default -c app --previous"
+
+
+# ---- fixes must not make things worse --------------------------------------------------------------
+
+def _largest_allocatable(scenario: str):
+    from kdebug_core.quantity import memory_bytes
+    from kdebug_core.sources.files import load
+    nodes = [o for o in load([os.path.join(SCENARIOS, scenario)]).objects.values() if o.get("kind") == "Node"]
+    sizes = [memory_bytes(((n.get("status") or {}).get("allocatable") or {}).get("memory")) for n in nodes]
+    return max([s for s in sizes if s] or [0]) or None
+
+
+SCENARIO_DIRS = sorted(d for d in os.listdir(SCENARIOS) if os.path.isdir(os.path.join(SCENARIOS, d)))
+
+
+@pytest.mark.parametrize("scenario", SCENARIO_DIRS)
+def test_no_suggested_memory_exceeds_the_largest_nodes_allocatable(scenario):
+    from kdebug_core.quantity import memory_bytes
+    largest = _largest_allocatable(scenario)
+    if largest is None:
+        pytest.skip("the scenario holds no nodes")
+    for plugin in ("why", "oomcheck"):
+        out, err = io.StringIO(), io.StringIO()
+        run(plugin, ["-f", os.path.join(SCENARIOS, scenario), "-A", "-o", "json"], stdout=out, stderr=err)
+        for f in all_findings(json.loads(out.getvalue())):
+            for s in f["suggestions"]:
+                for value in re.findall(r"(?:--limits|--requests)=memory=(\w+)", s):
+                    n = memory_bytes(value)
+                    assert n is None or n <= largest, f"{scenario} {plugin} {f['reason']}: {s}"
+            for key in ("suggestedLimit", "suggestedRequest"):
+                value = (f.get("details") or {}).get(key)
+                if value and memory_bytes(value):
+                    assert memory_bytes(value) <= largest, f"{scenario} {plugin} {f['reason']} {key}={value}"
+
+
+def test_runbook_07_lowers_the_request_and_caps_the_16Gi_limit_on_15_5Gi_nodes():
+    doc = report_of("why")
+    f = next(f for f in doc["findings"] if f["reason"] == "Unschedulable"
+             and f["object"]["name"].startswith("model-server"))
+    fix = next(x for x in f["fixes"] if x["command"].startswith("kubectl set resources deployment/model-server"))
+    assert fix["command"] == ("kubectl set resources deployment/model-server -n default -c app "
+                              "--requests=memory=11776Mi --limits=memory=15872Mi")
+    assert "the limit too" in fix["why"]
+
+
+def test_runbook_08_oomcheck_caps_18Gi_at_the_node_and_says_so():
+    doc = report_of("oomcheck")
+    f = next(f for f in doc["findings"] if f["reason"] == "EvictedMemoryPressure")
+    assert f["details"]["suggestedLimit"] == "15872Mi"
+    fix = next(x for x in f["fixes"] if x["command"].startswith("kubectl set resources"))
+    assert "--limits=memory=15872Mi" in fix["command"]
+    assert "18Gi would not fit any node" in fix["why"] and "15.5Gi on kind-worker" in fix["why"]
+
+
+def test_a_container_no_node_can_hold_is_said_to_fit_nowhere():
+    from kdebug_core.analyzers.memory_usage import fit_to_nodes
+    from tests.helpers import view_of
+    view = view_of(os.path.join(SCENARIOS, "08-evicted-memory-pressure"))
+    limit, request, why = fit_to_nodes(view, "40Gi", "32Gi")
+    assert (limit, request) == ("15872Mi", "15872Mi")
+    assert why.startswith("no node can fit it: it needs 32Gi but the largest node (kind-worker) has 15.5Gi")
+    assert fit_to_nodes(view, "1Gi", "512Mi") == ("1Gi", "512Mi", None)
