@@ -9,6 +9,11 @@ pods: `-A`, `-l`, a workload, no target) every kind is listed once per namespace
 whole cluster with `-A`) and then looked up in memory, so the request count does not grow with the
 number of pods. For a single pod, individual GETs and a field-selected event list are cheaper.
 Logs are the one per-pod read; a scan fetches them for a few pods only (`log_budget`).
+
+Look-ups are O(1) whatever the size of the cluster: a fetched list is indexed once, lazily, on the
+first question that needs it — by namespace, by (namespace, name), events by the object they are
+about (uid, else kind/namespace/name), and any grouping an analyzer asks for with `group` (pods by
+node, EndpointSlices by Service). Lists returned are the view's own: callers never mutate them.
 """
 
 from dataclasses import dataclass, field
@@ -43,6 +48,9 @@ SCOPE = object()
 
 # Kinds whose contents must never be fetched: only existence (metadata) is ever read.
 METADATA_ONLY_KINDS = {"Secret"}
+
+
+_EMPTY: List[dict] = []  # what an empty namespace answers (shared: never mutated)
 
 
 def meta(obj: dict) -> dict:
@@ -107,6 +115,13 @@ class ClusterView:
     # Every read that failed for good: a fact of the run, reported as the report's `incomplete`.
     incomplete: List[dict] = field(default_factory=list)
     _not_served: set = field(default_factory=set)
+    # Indexes over fetched lists, built on first use (see `_by_namespace`, `_by_name`, `group`,
+    # `_event_index`); keyed like _lists, dropped when the list under them changes (prime).
+    _ns_index: Dict[str, Dict[str, List[dict]]] = field(default_factory=dict)
+    _name_index: Dict[Tuple[str, Optional[str]], Tuple[Dict[Tuple[str, str], dict], Dict[str, dict]]] = \
+        field(default_factory=dict)
+    _groups: Dict[tuple, Dict[object, List[dict]]] = field(default_factory=dict)
+    _event_indexes: Dict[int, tuple] = field(default_factory=dict)
     _logs_fetched_for: set = field(default_factory=set)
     _logs_skipped_for: set = field(default_factory=set)
     _now: Optional[datetime] = None
@@ -217,9 +232,8 @@ class ClusterView:
                 and (kind, ns) not in self._lists:
             self.list(kind, None)
         # A cluster-wide list already fetched answers every namespace.
-        whole = self._lists.get((kind, None))
-        if whole is not None and ns is not None:
-            return [o for o in whole if meta(o).get("namespace") == ns]
+        if ns is not None and (kind, None) in self._lists:
+            return self._by_namespace(kind).get(ns, _EMPTY)
         cache_key = (kind, ns)
         if cache_key not in self._lists:
             try:
@@ -239,12 +253,13 @@ class ClusterView:
         ns = namespace if (info is None or info.namespaced) else None
         for cache_key in ((kind, ns), (kind, None)):
             if cache_key in self._lists:
-                for o in self._lists[cache_key]:
-                    if meta(o).get("name") == name and (ns is None or meta(o).get("namespace") == ns):
-                        return o
-                return None
+                return self._lookup(cache_key, ns, name)
         if self.options.scan or self.backend.offline:
-            return next((o for o in self.list(kind, ns) if meta(o).get("name") == name), None)
+            self.list(kind, ns)
+            for cache_key in ((kind, ns), (kind, None)):
+                if cache_key in self._lists:
+                    return self._lookup(cache_key, ns, name)
+            return None
         gkey = (kind, ns or "", name)
         if gkey not in self._gets:
             try:
@@ -280,7 +295,82 @@ class ClusterView:
     def prime(self, kind: str, namespace: Optional[str], items: Iterable[dict]):
         """Seed the cache with objects fetched elsewhere (e.g. the pods a target resolved to)."""
         items = list(items)
-        self._lists.setdefault((kind, namespace), items)
+        if (kind, namespace) not in self._lists:
+            self._lists[(kind, namespace)] = items
+            self._drop_indexes(kind)
+
+    # ---- indexes ----------------------------------------------------------------------------
+    def _by_namespace(self, kind: str) -> Dict[str, List[dict]]:
+        """{namespace: its objects, in list order} over the cluster-wide list of a kind."""
+        index = self._ns_index.get(kind)
+        if index is None:
+            index = {}
+            for o in self._lists.get((kind, None)) or ():
+                index.setdefault((o.get("metadata") or {}).get("namespace") or "", []).append(o)
+            self._ns_index[kind] = index
+        return index
+
+    def _lookup(self, cache_key: Tuple[str, Optional[str]], ns: Optional[str], name: str):
+        """The first object of a fetched list named `name` (in namespace `ns`, unless None)."""
+        index = self._name_index.get(cache_key)
+        if index is None:
+            by_key: Dict[Tuple[str, str], dict] = {}
+            by_name: Dict[str, dict] = {}
+            for o in self._lists[cache_key]:
+                m = o.get("metadata") or {}
+                n = m.get("name")
+                by_key.setdefault((m.get("namespace"), n), o)
+                by_name.setdefault(n, o)
+            index = self._name_index[cache_key] = (by_key, by_name)
+        return index[1].get(name) if ns is None else index[0].get((ns, name))
+
+    def group(self, kind: str, namespace, key: str, key_of_obj: Callable[[dict], object]) -> Dict[object, List[dict]]:
+        """The objects of `self.list(kind, namespace)` grouped by `key_of_obj(obj)` (None: left
+        out), built once per (kind, namespace, key) — e.g. pods by node, EndpointSlices by Service.
+        `key` names the grouping: the same name must always mean the same function."""
+        ns = self.options.namespace if namespace is SCOPE else namespace
+        gkey = (kind, ns, key)
+        groups = self._groups.get(gkey)
+        if groups is None:
+            groups = {}
+            for o in self.list(kind, ns):
+                k = key_of_obj(o)
+                if k is not None:
+                    groups.setdefault(k, []).append(o)
+            self._groups[gkey] = groups
+        return groups
+
+    def _drop_indexes(self, kind: str):
+        self._ns_index.pop(kind, None)
+        for k in [k for k in self._name_index if k[0] == kind]:
+            del self._name_index[k]
+        for k in [k for k in self._groups if k[0] == kind]:
+            del self._groups[k]
+        if kind == "Event":
+            self._event_indexes.clear()
+
+    def _event_index(self, pool: List[dict]):
+        """(by uid, by kind/namespace/name for events without a usable uid, by kind/namespace/name
+        for all) over one list of events, each entry (position in the list, event)."""
+        entry = self._event_indexes.get(id(pool))
+        if entry is not None and entry[0] is pool:
+            return entry[1:]
+        by_uid: Dict[str, list] = {}
+        by_ref_no_uid: Dict[tuple, list] = {}
+        by_ref: Dict[tuple, list] = {}
+        for pos, ev in enumerate(pool):
+            io = ev.get("involvedObject") or {}
+            ref = (io.get("kind"), io.get("namespace") or "", io.get("name"))
+            item = (pos, ev)
+            by_ref.setdefault(ref, []).append(item)
+            uid = io.get("uid")
+            # The kubelet's events about its Node carry the node's *name* as the uid.
+            if uid and uid != io.get("name"):
+                by_uid.setdefault(uid, []).append(item)
+            else:
+                by_ref_no_uid.setdefault(ref, []).append(item)
+        self._event_indexes[id(pool)] = (pool, by_uid, by_ref_no_uid, by_ref)
+        return by_uid, by_ref_no_uid, by_ref
 
     # ---- events -----------------------------------------------------------------------------
     def events_for(self, obj: dict, kind: Optional[str] = None) -> List[dict]:
@@ -302,6 +392,18 @@ class ClusterView:
         if self.options.scan or self.backend.offline or ("Event", None) in self._lists \
                 or ("Event", ns or None) in self._lists:
             pool = self.list("Event", ns or None)
+            # Indexed: an event is about this object by uid, or (no usable uid on the event) by
+            # kind/namespace/name; an object without uid matches every event by kind/namespace/name.
+            by_uid, by_ref_no_uid, by_ref = self._event_index(pool)
+            ref = (kind, ns, name)
+            if uid:
+                items = by_uid.get(uid, []) + by_ref_no_uid.get(ref, [])
+                items.sort(key=lambda item: item[0])
+            else:
+                items = by_ref.get(ref, [])
+            found = sorted((ev for _, ev in items), key=lambda e: event_time(e) or self.now)
+            self._events[ekey] = found
+            return found
         else:
             # One object: ask the server for its events only (fields in the events allowlist).
             selector = f"involvedObject.name={name},involvedObject.kind={kind}"
