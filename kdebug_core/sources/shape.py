@@ -71,6 +71,9 @@ _IN_CONTEXT = {
     ("linux", "uid"): INT,              # containerStatuses[].user.linux: {uid, gid, ...}
     ("linux", "gid"): INT,
     ("endpoints", "addresses"): STRS,   # EndpointSlice endpoints (Endpoints' subsets: objects)
+    ("spec", "controller"): STR,        # IngressClass: the controller's name
+    ("spec", "limits"): LIST,           # LimitRange: a list of {type, max, min, default, ...}
+    ("onExitCodes", "values"): "a list of whole numbers",  # Job podFailurePolicy (not checked)
 }
 # kind -> {dotted path: rule} checked on top of the field rules.
 _BY_KIND = {
