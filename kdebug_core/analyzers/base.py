@@ -108,7 +108,31 @@ class PodContext:
         return next((c for c in self.containers() if c.name == name), None)
 
     def condition(self, ctype: str) -> Optional[dict]:
-        return next((c for c in self.status.get("conditions") or [] if c.get("type") == ctype), None)
+        """The pod's condition of that type; listed twice (a patched or pasted status), the newest."""
+        return pick_condition(self.status.get("conditions"), ctype)
+
+    def condition_true(self, ctype: str) -> Optional[bool]:
+        """True when the condition is True, False when it is anything else (False, Unknown, odd
+        casing), None when the pod does not have it."""
+        cond = self.condition(ctype)
+        return None if cond is None else is_true(cond)
+
+    def scheduled(self) -> bool:
+        """Was the pod bound to a node? Any evidence will do: spec.nodeName, PodScheduled=True,
+        status.hostIP, a Scheduled event, events from the kubelet or the attach/detach controller
+        (they act only on bound pods), or container statuses the kubelet wrote."""
+        if self.spec.get("nodeName") or self.status.get("hostIP") or self.condition_true("PodScheduled"):
+            return True
+        for ev in self.events():
+            if ev.get("reason") == "Scheduled" or \
+                    (ev.get("source") or {}).get("component") in ("kubelet", "attachdetach-controller") or \
+                    ev.get("reason") in ("FailedMount", "FailedAttachVolume", "FailedMapVolume",
+                                         "SuccessfulAttachVolume"):
+                return True
+        statuses = (self.status.get("containerStatuses") or []) + (self.status.get("initContainerStatuses") or [])
+        return any(s.get("containerID") or s.get("imageID") or s.get("lastState") or
+                   (s.get("state") or {}).get("running") or (s.get("state") or {}).get("terminated")
+                   for s in statuses)
 
     # ---- events -------------------------------------------------------------------------------
     def events(self) -> List[dict]:
@@ -220,3 +244,20 @@ def status_line(c: Container) -> Optional[str]:
         return (f"container {c.name} terminated: {t.get('reason', '?')}, exit code {t.get('exitCode')}"
                 + (f" — {clean(t.get('message'))}" if t.get("message") else ""))
     return None
+
+
+def is_true(cond: Optional[dict]) -> bool:
+    """A condition is True only when it says so; False, Unknown or a missing status are not True."""
+    return str((cond or {}).get("status") or "").strip().lower() == "true"
+
+
+def pick_condition(conditions, ctype: str) -> Optional[dict]:
+    """The condition of that type; when a type is listed twice, the one that changed last (the
+    later one in the list on a tie or without times)."""
+    found = None
+    for c in conditions or []:
+        if not isinstance(c, dict) or c.get("type") != ctype:
+            continue
+        if found is None or str(c.get("lastTransitionTime") or "") >= str(found.get("lastTransitionTime") or ""):
+            found = c
+    return found

@@ -29,7 +29,7 @@ from ..findings import Finding
 from ..sanitize import clean
 from ..timeutil import age
 from ..view import meta
-from .base import PodContext, fix, quote
+from .base import PodContext, fix, is_true, pick_condition, quote
 
 # ---- the scheduler's message ---------------------------------------------------------------------
 
@@ -326,17 +326,19 @@ def _phrase(c: Dict, requests: Dict[str, Decimal], spec: dict) -> str:
 # ---- the analyzer --------------------------------------------------------------------------------
 
 def analyze(ctx: PodContext) -> List[Finding]:
-    if ctx.spec.get("nodeName") or (ctx.status.get("phase") or "Pending") != "Pending":
+    if (ctx.status.get("phase") or "Pending") != "Pending":
         return []
     cond = ctx.condition("PodScheduled") or {}
-    if cond.get("status") == "False" and cond.get("reason") == "SchedulingGated":
+    # "Not True" rather than "False": Unknown, or a status rebuilt from a paste, counts too.
+    not_scheduled = bool(cond) and not is_true(cond)
+    if not_scheduled and cond.get("reason") == "SchedulingGated":
         return [_gated(ctx, cond)]
-    unschedulable = cond.get("status") == "False" and cond.get("reason") == "Unschedulable"
+    unschedulable = not_scheduled and cond.get("reason") == "Unschedulable"
     events = ctx.events_where("FailedScheduling")
     if not unschedulable and not events:
         return []
-    if cond.get("status") == "True":
-        return []  # bound since: the old FailedScheduling events are history
+    if is_true(cond) or ctx.scheduled():
+        return []  # bound since (any sign of a node): the old FailedScheduling events are history
     message = (cond.get("message") if unschedulable else "") or (events[-1].get("message") if events else "")
     return [_unschedulable(ctx, message, cond if unschedulable else None, events)]
 
@@ -432,9 +434,8 @@ def _node_evidence(nodes: List[dict], present: set, selector: dict, tolerations:
             labels = meta(node).get("labels") or {}
             shown = [f"{k}={labels[k]}" if k in labels else f"no {k} label" for k in selector]
             bits.append("labels: " + ", ".join(shown))
-        ready = next((c for c in (node.get("status") or {}).get("conditions") or []
-                      if c.get("type") == "Ready"), None)
-        if ready and ready.get("status") != "True":
+        ready = pick_condition((node.get("status") or {}).get("conditions"), "Ready")
+        if ready and not is_true(ready):
             bits.append(f"not Ready ({ready.get('reason', '?')})")
         lines.append(f"{clean(name)}: " + "; ".join(bits) if bits else None)
     if len(nodes) > 6:
