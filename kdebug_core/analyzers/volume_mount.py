@@ -27,7 +27,7 @@ from typing import Dict, List, Optional, Tuple
 from ..findings import Finding
 from ..sanitize import clean
 from . import config_refs
-from .base import Container, PodContext, fix, quote, status_line
+from .base import Container, PodContext, fix, is_true, quote, status_line
 
 _EVENT_REASONS = ("FailedMount", "FailedAttachVolume", "FailedMapVolume")
 _UNMOUNTED = re.compile(r"unmounted volumes=\[([^\]]*)\]")
@@ -59,8 +59,8 @@ class Issue:
 
 
 def _scheduler_message(ctx: PodContext) -> str:
-    cond = ctx.condition("PodScheduled") or {}
-    text = (cond.get("message") or "") if cond.get("status") == "False" else ""
+    cond = ctx.condition("PodScheduled")
+    text = (cond.get("message") or "") if cond is not None and not is_true(cond) else ""
     events = ctx.events_where("FailedScheduling")
     if events:
         text += " " + (events[-1].get("message") or "")
@@ -87,7 +87,9 @@ def analyze(ctx: PodContext) -> List[Finding]:
     for c in ctx.containers():
         for m in (c.spec.get("volumeMounts") or []) + (c.spec.get("volumeDevices") or []):
             mounts.setdefault(m.get("name"), []).append((c, m.get("mountPath") or m.get("devicePath", "")))
-    scheduled = bool(ctx.spec.get("nodeName"))
+    # Bound to a node, on any evidence (nodeName, PodScheduled=True, hostIP, kubelet or
+    # attach/detach events, kubelet-written statuses): then the mount and attach events are read.
+    scheduled = ctx.scheduled()
     stuck = _stuck(ctx)
     issues: Dict[str, Issue] = {}
 

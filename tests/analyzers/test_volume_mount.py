@@ -5,7 +5,7 @@ import json
 import pytest
 
 from kdebug_core.analyzers import volume_mount
-from tests.helpers import fixture, only, run_analyzer
+from tests.helpers import fixture, only, run_analyzer, view_of
 
 
 def findings_for(name, pod, path=None):
@@ -166,3 +166,46 @@ def test_older_follow_up_wordings_are_understood(tmp_path, message):
 ])
 def test_missing_configmaps_and_secrets_behind_volumes_are_left_to_config_refs(name, pod):
     assert run_analyzer(volume_mount.analyze, fixture("config_refs", name), pod) == []
+
+
+# ---- scheduled on any evidence (issue 9 §2) -------------------------------------------------------
+
+def test_multi_attach_is_read_when_only_the_attach_detach_event_shows_the_pod_was_bound():
+    """kubernetes/kubernetes#96142: no nodeName in the paste; the controller's event is the proof."""
+    f = only(findings_for("multi-attach-events-only-no-node-name.yaml", "nginx-6b9d6bd7c9-rz8wq"),
+             "VolumeMountFailed")
+    assert f.cause == "MultiAttach"
+    assert f.details["persistentVolume"] == "pvc-7a81d56f-1cf9-11eb-8295-b6961e0a47ed"
+    assert any("Multi-Attach error" in e for e in f.evidence)
+
+
+@pytest.mark.parametrize("evidence", ["nodeName", "hostIP", "PodScheduled", "Scheduled", "containerID"])
+def test_each_sign_of_a_node_makes_the_pod_scheduled(tmp_path, evidence):
+    import json
+    import yaml
+    from kdebug_core.analyzers.base import PodContext
+    doc = yaml.safe_load(open(fixture("volume_mount", "multi-attach-events-only-no-node-name.yaml")))
+    pod = doc["items"][0]
+    doc["items"] = [pod]  # no events: only the one sign under test
+    if evidence == "nodeName":
+        pod["spec"]["nodeName"] = "10.66.4.14"
+    elif evidence == "hostIP":
+        pod["status"]["hostIP"] = "10.66.4.14"
+    elif evidence == "PodScheduled":
+        pod["status"]["conditions"] = [{"type": "PodScheduled", "status": "True"}]
+    elif evidence == "Scheduled":
+        doc["items"].append({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "s", "namespace": "default"},
+                             "involvedObject": {"kind": "Pod", "namespace": "default", "name": pod["metadata"]["name"]},
+                             "reason": "Scheduled", "type": "Normal", "source": {"component": "default-scheduler"},
+                             "message": "Successfully assigned default/nginx-6b9d6bd7c9-rz8wq to 10.66.4.14"})
+    else:
+        pod["status"]["containerStatuses"][0]["containerID"] = "containerd://ed9a503d4249"
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(doc))
+    view = view_of(str(path))
+    ctx = PodContext(view=view, pod=view.list("Pod", None)[0], plugin="why")
+    assert ctx.scheduled() is True
+    pod_only = {"metadata": pod["metadata"], "spec": {"containers": pod["spec"]["containers"]},
+                "status": {"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False",
+                                                               "reason": "Unschedulable"}]}}
+    assert PodContext(view=view, pod=pod_only, plugin="why").scheduled() is (evidence == "Scheduled")
