@@ -41,8 +41,8 @@ _ENV_KEY = re.compile(r"couldn't find key (\S+) in (ConfigMap|Secret) ([^/\s]+)/
 _VOL_KEY = re.compile(r"references non-existent (config|secret) key: ([^\s,\]]+)", re.I)
 # `MountVolume.SetUp failed for volume "config" : ...`; very old kubelets:
 # `MountVolume.SetUp failed for volume "kubernetes.io/configmap/UID-config" (spec.Name: "config") ...`
-_SETUP_VOLUME = re.compile(r'MountVolume\.SetUp failed for volume "([^"]+)"(?:.*?\(spec\.Name: "([^"]+)"\))?')
-_UNMOUNTED = re.compile(r"unmounted volumes=\[([^\]]*)\]")
+_SETUP_VOLUME = re.compile(r'MountVolume\.SetUp failed for volume "([^"]+)"(?:.*?\(spec\.Name: "([^"]+)"\))?', re.I)
+_UNMOUNTED = re.compile(r"unmounted volumes=\[([^\]]*)\]", re.I)
 _PULL_SECRETS = re.compile(r"Unable to retrieve some image pull secrets \(([^)]*)\)", re.I)
 
 _KIND = {"configmap": "ConfigMap", "configmaps": "ConfigMap", "config": "ConfigMap",

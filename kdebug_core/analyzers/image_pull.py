@@ -4,13 +4,22 @@ Detected from the container's waiting reason (events expire; status does not). T
 the runtime's error text, which is in the ErrImagePull waiting message while the kubelet is pulling
 and only in the `Failed` events once it is backing off (the BackOff message is just
 `Back-off pulling image "X"`).
+
+When no status says so (an events dump, a pod rebuilt from a `describe` paste), the kubelet's events
+are enough: `Failed` with `Failed to pull image "X": ...` or `Error: ErrImagePull` /
+`Error: ImagePullBackOff`, `BackOff` with `Back-off pulling image "X"`, and for a bad reference
+`InspectFailed` (`Failed to apply default image tag "X": couldn't parse image reference "X": invalid
+reference format`) or `Error: InvalidImageName` — unless a later `Pulled` event says the image
+arrived. The kubelet's fixed prefixes are matched without regard to case (older kubelets wrote
+`pulling image`, `failed to pull image`).
 """
 
 import re
-from typing import List
+from typing import List, Optional
 
 from ..findings import Finding
 from ..sanitize import clean
+from ..view import event_time
 from .base import PodContext, fix, quote, status_line
 
 PULL_REASONS = ("ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "ImageInspectError")
@@ -42,6 +51,15 @@ _EXPLAIN = {
 }
 
 
+_PULL_FAILED = re.compile(r'failed to pull image\s+"([^"]*)"', re.I)
+_PULL_ERROR = re.compile(r"^\s*Error:\s*(ErrImagePull|ImagePullBackOff|ErrImageNeverPull)\s*$", re.I)
+_PULL_BACKOFF = re.compile(r'back-?off pulling image\s+"([^"]*)"', re.I)
+_INVALID = re.compile(r"couldn't parse image reference|invalid reference format|"
+                      r"^\s*Error:\s*InvalidImageName\s*$", re.I)
+_PULLED = re.compile(r'Successfully pulled image\s+"([^"]*)"|Container image\s+"([^"]*)"\s+already present',
+                     re.I)
+
+
 def classify(message: str) -> str:
     for cause, pattern in _CAUSES:
         if pattern.search(message or ""):
@@ -61,11 +79,53 @@ def analyze(ctx: PodContext) -> List[Finding]:
     for c in ctx.containers():
         waiting = c.waiting or {}
         reason = waiting.get("reason")
+        if reason is None or reason in ("ContainerCreating", "PodInitializing"):
+            if c.state.get("running") or c.terminated or c.last_terminated:
+                continue  # the image was there once: old pull events are history
+            reason = _reason_from_events(ctx, c)
         if reason == "InvalidImageName":
             findings.append(_invalid_name(ctx, c))
         elif reason in PULL_REASONS:
             findings.append(_pull_failed(ctx, c, reason))
     return findings
+
+
+def _mine(ctx: PodContext, c, ev: dict, image_in: Optional[str]) -> bool:
+    """Is this pod-level event about this container? By its fieldPath, else by the image it names."""
+    fp = (ev.get("involvedObject") or {}).get("fieldPath") or ""
+    if fp:
+        return True  # events_where already matched the container
+    if image_in is None:
+        return len(list(ctx.containers())) == 1
+    image = c.spec.get("image") or ""
+    return image_in == image or image_in.endswith("/" + image) or image.endswith("/" + image_in)
+
+
+def _reason_from_events(ctx: PodContext, c) -> Optional[str]:
+    """ErrImagePull / ImagePullBackOff / InvalidImageName told by the kubelet's events alone."""
+    failed_at, reason = None, None
+    for ev in ctx.events_where(None, c.name, init=c.init):
+        msg, kind = ev.get("message") or "", ev.get("reason")
+        when = event_time(ev)
+        m = _PULL_FAILED.search(msg) if kind == "Failed" else None
+        b = _PULL_BACKOFF.search(msg) if kind == "BackOff" else None
+        e = _PULL_ERROR.match(msg) if kind == "Failed" else None
+        if kind in ("InspectFailed", "Failed") and _INVALID.search(msg) and _mine(ctx, c, ev, None):
+            return "InvalidImageName"
+        if (m and _mine(ctx, c, ev, m.group(1))) or (b and _mine(ctx, c, ev, b.group(1))) or \
+                (e and _mine(ctx, c, ev, None)):
+            new = "ImagePullBackOff" if b or (e and e.group(1).lower() == "imagepullbackoff") else "ErrImagePull"
+            reason = new if reason != "ImagePullBackOff" else reason
+            if failed_at is None or (when and when > failed_at):
+                failed_at = when
+    if reason is None:
+        return None
+    for ev in ctx.events_where("Pulled", c.name, init=c.init):
+        p = _PULLED.search(ev.get("message") or "")
+        when = event_time(ev)
+        if p and _mine(ctx, c, ev, p.group(1) or p.group(2)) and when and failed_at and when > failed_at:
+            return None  # pulled after the failures
+    return reason
 
 
 def _invalid_name(ctx: PodContext, c) -> Finding:
@@ -82,7 +142,7 @@ def _invalid_name(ctx: PodContext, c) -> Finding:
 
 def _pull_failed(ctx: PodContext, c, reason: str) -> Finding:
     image = c.spec.get("image") or c.status.get("image") or ""
-    failed = [e for e in ctx.events_where("Failed", c.name) if "Failed to pull image" in (e.get("message") or "")]
+    failed = [e for e in ctx.events_where("Failed", c.name) if _PULL_FAILED.search(e.get("message") or "")]
     runtime_error = (c.waiting or {}).get("message", "") if reason == "ErrImagePull" else ""
     if not runtime_error and failed:
         runtime_error = failed[-1].get("message", "")

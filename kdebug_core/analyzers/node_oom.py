@@ -42,7 +42,7 @@ from .base import Container, PodContext, fix
 WINDOW = timedelta(seconds=15)    # a container killed this close to the event was the victim
 COMM_LEN = 15                     # the kernel keeps 15 characters of a process name
 
-_SYSTEM_OOM = re.compile(r"System OOM encountered(?:, victim process: (?P<name>.*?), pid: (?P<pid>\d+))?")
+_SYSTEM_OOM = re.compile(r"System OOM encountered(?:, victim process: (?P<name>.*?), pid: (?P<pid>\d+))?", re.I)
 _KILLED = re.compile(r"Killed process (?P<pid>\d+) \((?P<name>.*?)\)(?: total-vm:(?P<vm>\d+)kB)?"
                      r"(?:, anon-rss:(?P<anon>\d+)kB)?")
 _KILL_OLD = re.compile(r"Kill process (?P<pid>\d+) \((?P<name>.*?)\) score \d+ or sacrifice child")

@@ -30,16 +30,16 @@ from . import config_refs
 from .base import Container, PodContext, fix, is_true, quote, status_line
 
 _EVENT_REASONS = ("FailedMount", "FailedAttachVolume", "FailedMapVolume")
-_UNMOUNTED = re.compile(r"unmounted volumes=\[([^\]]*)\]")
+_UNMOUNTED = re.compile(r"unmounted volumes=\[([^\]]*)\]", re.I)
 _TIMEOUT = re.compile(r"timed out waiting for the condition|context deadline exceeded|"
                       r"timeout expired waiting for volumes", re.I)
 # `MountVolume.SetUp failed for volume "nfs" : ...`, `MountVolume.MountDevice failed for volume
 # "pvc-1" : ...`, `AttachVolume.Attach failed for volume "pvc-1" : ...`, `MapVolume.SetUpDevice ...`
 _OP_FAILED = re.compile(r'\b((?:MountVolume|AttachVolume|MapVolume|UnmapVolume)\.\w+) failed for volume '
-                        r'"([^"]+)"(?:.*?\(spec\.Name: "([^"]+)"\))?[^:]*?: ?(.*)', re.S)
-_MULTI_ATTACH = re.compile(r'Multi-Attach error for volume "([^"]+)"\s*(.*)', re.S)
-_USED_BY = re.compile(r"already used by pod\(s\) ([^\n]+?)(?: and \d+ pod\(s\) in different namespaces)?$")
-_PROCESSING_PVC = re.compile(r"error processing PVC \"?([^/\s\"]+)\"?/\"?([^:\s\"]+)\"?: (.*)", re.S)
+                        r'"([^"]+)"(?:.*?\(spec\.Name: "([^"]+)"\))?[^:]*?: ?(.*)', re.S | re.I)
+_MULTI_ATTACH = re.compile(r'Multi-Attach error for volume "([^"]+)"\s*(.*)', re.S | re.I)
+_USED_BY = re.compile(r"already used by pod\(s\) ([^\n]+?)(?: and \d+ pod\(s\) in different namespaces)?$", re.I)
+_PROCESSING_PVC = re.compile(r"error processing PVC \"?([^/\s\"]+)\"?/\"?([^:\s\"]+)\"?: (.*)", re.S | re.I)
 _PVC_NOT_FOUND = re.compile(r'persistentvolumeclaims? "([^"]+)" not found', re.I)
 _PROVISIONER = re.compile(r"external provisioner ['\"]([^'\"]+)['\"]")
 _SC_NOT_FOUND = re.compile(r'storageclass(?:\.storage\.k8s\.io)? "([^"]+)" not found', re.I)
@@ -124,7 +124,7 @@ def analyze(ctx: PodContext) -> List[Finding]:
                 issues[vname] = _multi_attach(ctx, vname, m.group(1), m.group(2), ev, issues.get(vname))
                 continue
             m = _UNMOUNTED.search(msg)
-            if m and ("Unable to attach or mount volumes" in msg or "Unable to mount volumes" in msg):
+            if m and re.search(r"Unable to (?:attach or )?mount volumes", msg, re.I):
                 tail = msg[msg.rfind("]") + 1:].lstrip(": ").strip()
                 for vname in m.group(1).split():
                     waiting_on.setdefault(vname, []).append(ev)

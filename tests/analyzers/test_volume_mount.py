@@ -209,3 +209,14 @@ def test_each_sign_of_a_node_makes_the_pod_scheduled(tmp_path, evidence):
                 "status": {"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False",
                                                                "reason": "Unschedulable"}]}}
     assert PodContext(view=view, pod=pod_only, plugin="why").scheduled() is (evidence == "Scheduled")
+
+
+def test_the_controllers_fixed_prefix_is_matched_whatever_its_case(tmp_path):
+    import yaml
+    doc = yaml.safe_load(open(fixture("volume_mount", "multi-attach-events-only-no-node-name.yaml")))
+    ev = doc["items"][-1]
+    ev["message"] = ev["message"].replace("Multi-Attach error", "multi-attach error")
+    path = tmp_path / "lower.json"
+    path.write_text(json.dumps(doc))
+    f = only(findings_for(None, "nginx-6b9d6bd7c9-rz8wq", path=str(path)), "VolumeMountFailed")
+    assert f.cause == "MultiAttach"
