@@ -58,6 +58,9 @@ def _run(opts, stdin, stdout) -> int:
         report = engine.build_report(view, opts, pods)
         if not pods:
             report.notes.append(engine.empty_scope_hint(view, opts, targets, namespace))
+    for note in getattr(view.backend, "notes", ()):  # objects the source left out (sources/shape.py)
+        if note not in report.notes:
+            report.notes.append(note)
     stdout.write(render(report, opts.output, opts.color, opts.plugin.name))
     stdout.flush()
     return report.exit_code()

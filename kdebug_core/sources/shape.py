@@ -26,12 +26,12 @@ for _names, _rule in (
      "projected valueFrom configMapKeyRef secretKeyRef fieldRef resourceFieldRef configMapRef "
      "secretRef backend defaultBackend loadBalancer strategy rollingUpdate jobTemplate podSelector "
      "namespaceSelector ipBlock affinity nodeAffinity podAffinity podAntiAffinity lifecycle "
-     "daemonEndpoints kubeletEndpoint selector", OBJ),
+     "daemonEndpoints kubeletEndpoint selector targetRef nodeRef hints", OBJ),
     ("containers initContainers ephemeralContainers containerStatuses initContainerStatuses "
      "ephemeralContainerStatuses conditions ports env envFrom volumes volumeMounts ownerReferences "
      "tolerations taints rules paths tls ingress egress from to podIPs hostIPs addresses subsets "
      "endpoints matchExpressions httpHeaders imagePullSecrets readinessGates items images "
-     "topologySpreadConstraints notReadyAddresses", LIST),
+     "topologySpreadConstraints notReadyAddresses sources", LIST),
     ("command args finalizers values hosts policyTypes accessModes clusterIPs externalIPs names",
      STRS),
     ("name namespace uid kind apiVersion image imageID containerID phase reason message type "
@@ -75,10 +75,39 @@ _IN_CONTEXT = {
     ("spec", "limits"): LIST,           # LimitRange: a list of {type, max, min, default, ...}
     ("onExitCodes", "values"): "a list of whole numbers",  # Job podFailurePolicy (not checked)
 }
+# Fields the API requires (its validation rejects an object without them) and the analyzers
+# therefore read without a default: (parent field, list field) -> fields of every element, and
+# object field -> its fields.
+_CONTAINERS = ("containers", "initContainers", "ephemeralContainers")
+_REQUIRED_IN_LIST = {
+    **{(c, "ports"): ("containerPort",) for c in _CONTAINERS},
+    **{(c, "env"): ("name",) for c in _CONTAINERS},
+    **{(c, "volumeMounts"): ("name", "mountPath") for c in _CONTAINERS},
+    **{("spec", c): ("name",) for c in _CONTAINERS},
+    ("status", "containerStatuses"): ("name",),
+    ("status", "initContainerStatuses"): ("name",),
+    ("status", "ephemeralContainerStatuses"): ("name",),
+    ("spec", "volumes"): ("name",),
+    ("spec", "imagePullSecrets"): ("name",),
+    ("spec", "taints"): ("key",),
+    ("configMap", "items"): ("key", "path"),
+    ("secret", "items"): ("key", "path"),
+}
+_REQUIRED_IN_OBJECT = {
+    "configMapKeyRef": ("name", "key"),
+    "secretKeyRef": ("name", "key"),
+    "configMapRef": ("name",),
+    "secretRef": ("name",),
+}
+_REQUIRED_BY_KIND = {"Service": {("spec", "ports"): ("port",)}}
+
 # kind -> {dotted path: rule} checked on top of the field rules.
 _BY_KIND = {
     "Service": {"spec.selector": STR_MAP},
 }
+# Real objects are a few levels deep (managedFields about 15); a document nested deeper is hostile.
+MAX_DEPTH = 100
+
 _ROOT = {"status": OBJ, "spec": OBJ, "metadata": OBJ, "kind": STR, "apiVersion": STR}
 
 
@@ -110,7 +139,8 @@ def _ok(value, rule) -> bool:
     return True
 
 
-def _describe(value) -> str:
+def describe(value) -> str:
+    """`a string`, `a number`, `null`: what a value is, for notes."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -121,7 +151,7 @@ def _describe(value) -> str:
         return "a string"
     if isinstance(value, list):
         bad = next((v for v in value if not isinstance(v, dict)), None)
-        return "a list" if bad is None else f"a list holding {_describe(bad)}"
+        return "a list" if bad is None else f"a list holding {describe(bad)}"
     if isinstance(value, dict):
         return "an object"
     return type(value).__name__
@@ -132,28 +162,28 @@ def _expected(rule) -> str:
 
 
 def _strip_nulls(value):
-    """Drop null members of objects (an absent field, to the API); nulls in lists stay (wrong)."""
-    if isinstance(value, dict):
-        for k in [k for k, v in value.items() if v is None]:
-            del value[k]
-        for v in value.values():
-            if isinstance(v, (dict, list)):
-                _strip_nulls(v)
-    elif isinstance(value, list):
-        for v in value:
-            if isinstance(v, (dict, list)):
-                _strip_nulls(v)
+    """Drop null members of objects (an absent field, to the API); nulls in lists stay (wrong).
+    Iterative: the depth is checked afterwards, by `problem`."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict):
+            for k in [k for k, x in v.items() if x is None]:
+                del v[k]
+            stack.extend(x for x in v.values() if isinstance(x, (dict, list)))
+        elif isinstance(v, list):
+            stack.extend(x for x in v if isinstance(x, (dict, list)))
 
 
 def problem(obj, kind: Optional[str] = None) -> Optional[str]:
     """What makes `obj` not an object of its kind (`spec.containers[0] is a string where an object
     belongs`), or None. Nulls are stripped from `obj` in place first."""
     if not isinstance(obj, dict):
-        return f"{_describe(obj)} where an object belongs"
+        return f"{describe(obj)} where an object belongs"
     _strip_nulls(obj)
     for key, rule in _ROOT.items():
         if key in obj and not _ok(obj[key], rule):
-            return f"{key} is {_describe(obj[key])} where {_expected(rule)} belongs"
+            return f"{key} is {describe(obj[key])} where {_expected(rule)} belongs"
     m = obj.get("metadata")
     if not isinstance(m, dict):
         return "no metadata"
@@ -164,21 +194,38 @@ def problem(obj, kind: Optional[str] = None) -> Optional[str]:
         for part in path.split("."):
             value = value.get(part) if isinstance(value, dict) else None
         if value is not None and not _ok(value, rule):
-            return f"{path} is {_describe(value)} where {_expected(rule)} belongs"
+            return f"{path} is {describe(value)} where {_expected(rule)} belongs"
+    if any(not isinstance(k, str) for k in obj):
+        return "a field name that is not a string"
+    required_by_kind = _REQUIRED_BY_KIND.get(kind or obj.get("kind") or "", {})
     # Iterative walk: (value, its field name, its parent field name, path).
     stack = [(v, k, "", k) for k, v in obj.items()]
     while stack:
         value, name, parent, path = stack.pop()
         rule = _IN_CONTEXT.get((parent, name)) or _RULES.get(name)
         if rule is not None and not _ok(value, rule):
-            return f"{path} is {_describe(value)} where {_expected(rule)} belongs"
+            return f"{path} is {describe(value)} where {_expected(rule)} belongs"
         if rule in (STR_MAP, QTY_MAP, STRS):
             continue
+        depth = path.count(".") + path.count("[")
+        if depth > MAX_DEPTH:
+            return f"{path.split('.')[0]} is nested deeper than {MAX_DEPTH} levels"
         if isinstance(value, dict):
+            if any(not isinstance(k, str) for k in value):
+                return f"{path} has a key that is not a string"
+            for field in _REQUIRED_IN_OBJECT.get(name, ()):
+                if field not in value:
+                    return f"{path} has no {field}"
             stack.extend((v, k, name, f"{path}.{k}") for k, v in value.items())
         elif isinstance(value, list):
+            required = _REQUIRED_IN_LIST.get((parent, name)) or required_by_kind.get((parent, name), ())
             for i, v in enumerate(value):
                 if isinstance(v, dict):
+                    for field in required:
+                        if field not in v:
+                            return f"{path}[{i}] has no {field}"
+                    if any(not isinstance(k, str) for k in v):
+                        return f"{path}[{i}] has a key that is not a string"
                     stack.extend((vv, k, name, f"{path}[{i}].{k}") for k, vv in v.items())
     return None
 

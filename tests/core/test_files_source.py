@@ -109,3 +109,158 @@ def test_missing_file_is_an_input_error(tmp_path):
 def test_offline_now_is_the_newest_timestamp_in_the_dump(tmp_path):
     path = write(tmp_path, "p.json", json.dumps(POD))
     assert FileBackend.from_paths([path]).now().isoformat() == "2026-11-20T10:00:01+00:00"
+
+
+# ---- hostile files (issue 11): never hang, exhaust memory or abort the report ----------------
+
+def run_why(*argv, stdin=""):
+    from kdebug_core.main import run
+    out, err = io.StringIO(), io.StringIO()
+    code = run("why", list(argv), io.StringIO(stdin), out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_a_dev_zero_symlink_in_a_dump_directory_is_skipped_with_a_note(tmp_path):
+    import os
+    write(tmp_path, "d/pods.json", json.dumps(POD))
+    os.symlink("/dev/zero", str(tmp_path / "d" / "zero.json"))
+    loaded = load([str(tmp_path / "d")])
+    assert ("Pod", "shop", "web-1") in loaded.objects
+    assert loaded.notes == [f"{tmp_path / 'd' / 'zero.json'}: skipped: not a regular file (a device)"]
+
+
+def test_a_fifo_in_a_dump_directory_does_not_hang_the_run(tmp_path):
+    import os
+    write(tmp_path, "d/pods.json", json.dumps(POD))
+    os.mkfifo(str(tmp_path / "d" / "events.json"))  # nobody ever writes to it
+    code, out, err = run_why("-f", str(tmp_path / "d"), "-A", "-o", "json")
+    doc = json.loads(out)
+    assert any("events.json: skipped: not a regular file (a pipe)" in n for n in doc["notes"])
+    assert "internal error" not in err
+
+
+def test_a_named_pipe_is_read_as_process_substitution_gives_it(tmp_path):
+    import os
+    import threading
+    fifo = str(tmp_path / "pods.fifo")
+    os.mkfifo(fifo)
+
+    def writer():
+        with open(fifo, "w") as fh:
+            fh.write(json.dumps(POD))
+    t = threading.Thread(target=writer)
+    t.start()
+    loaded = load([fifo])
+    t.join(5)
+    assert ("Pod", "shop", "web-1") in loaded.objects
+
+
+def test_a_device_named_on_the_command_line_is_refused(tmp_path):
+    with pytest.raises(InputError) as err:
+        load(["/dev/zero"])
+    assert str(err.value) == "cannot read /dev/zero: not a regular file (a device)"
+
+
+def test_file_size_cap_is_overridable(tmp_path, monkeypatch):
+    small = write(tmp_path, "d/a.json", json.dumps(POD))
+    big = write(tmp_path, "d/b.json", json.dumps(dict(POD, metadata=dict(POD["metadata"], name="web-2")))
+                + " " * 2000)
+    monkeypatch.setenv("KDEBUG_MAX_FILE_BYTES", "1500")
+    loaded = load([str(tmp_path / "d")])
+    assert list(loaded.objects) == [("Pod", "shop", "web-1")]
+    assert loaded.notes == [f"{big}: skipped: larger than 1,500 bytes (set KDEBUG_MAX_FILE_BYTES to "
+                            f"read bigger files)"]
+    with pytest.raises(InputError) as err:
+        load([big])
+    assert str(err.value).startswith(f"cannot read {big}: larger than 1,500 bytes")
+    with pytest.raises(InputError) as err:
+        load(["-"], stdin=io.StringIO(" " * 1501))
+    assert "standard input is larger than 1,500 bytes" in str(err.value)
+    monkeypatch.setenv("KDEBUG_MAX_FILE_BYTES", "lots")
+    with pytest.raises(InputError) as err:
+        load([small])
+    assert "KDEBUG_MAX_FILE_BYTES='lots'" in str(err.value)
+    monkeypatch.delenv("KDEBUG_MAX_FILE_BYTES")
+    assert len(load([str(tmp_path / "d")]).objects) == 2
+
+
+def test_200000_deep_json_is_one_error_line_for_that_file(tmp_path):
+    path = write(tmp_path, "deep.json", "[" * 200_000 + "]" * 200_000)
+    code, out, err = run_why("-f", path, "-A")
+    assert code == 2 and out == ""
+    assert err == f"error: {path}: line 1: JSON nested deeper than any Kubernetes object (the parser's limit)\n"
+
+
+def test_deep_yaml_is_one_error_line_too(tmp_path):
+    path = write(tmp_path, "deep.yaml", "kind: Pod\nmetadata: " + "[" * 50_000 + "]" * 50_000 + "\n")
+    code, out, err = run_why("-f", path, "-A")
+    assert code == 2 and err.count("\n") == 1 and "deep.yaml" in err and "nested deeper" in err
+
+
+def test_yaml_alias_bomb_is_refused_quickly(tmp_path):
+    import time
+    # The "billion laughs": nine levels of nine aliases each expand to 9^9 (387M) nodes.
+    lines = ['a0: &a0 ["lol"]']
+    for i in range(1, 10):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]")
+    path = write(tmp_path, "bomb.yaml", "kind: ConfigMap\nmetadata: {name: x}\n" + "\n".join(lines) + "\n")
+    started = time.monotonic()
+    with pytest.raises(InputError) as err:
+        load([path])
+    assert time.monotonic() - started < 5
+    assert "YAML aliases expand a document beyond 1,000,000 nodes" in str(err.value)
+
+
+def test_recursive_yaml_alias_is_refused(tmp_path):
+    path = write(tmp_path, "loop.yaml", "kind: Pod\nmetadata: &m {name: x, self: *m}\n")
+    with pytest.raises(InputError):
+        load([path])
+    path = write(tmp_path, "loop2.yaml", "kind: Pod\nmetadata: {name: x}\nspec: &s [*s]\n")
+    with pytest.raises(InputError) as err:
+        load([path])
+    assert "recursive YAML alias" in str(err.value)
+
+
+def test_unquoted_yaml_timestamps_stay_strings_as_kubernetes_reads_them(tmp_path):
+    path = write(tmp_path, "p.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web-1\n"
+                                     "  namespace: shop\n  creationTimestamp: 2026-11-20T10:00:00Z\n")
+    obj = FileBackend.from_paths([path]).get("Pod", "shop", "web-1")
+    assert obj["metadata"]["creationTimestamp"] == "2026-11-20T10:00:00Z"
+
+
+def test_malformed_objects_are_left_out_with_a_note_and_the_rest_is_read(tmp_path):
+    bad_containers = json.loads(json.dumps(POD))
+    bad_containers["metadata"]["name"] = "web-2"
+    bad_containers["spec"]["containers"] = ["app"]                     # a string where an object belongs
+    bad_count = json.loads(json.dumps(POD))
+    bad_count["metadata"]["name"] = "web-3"
+    bad_count["status"]["containerStatuses"] = [{"name": "app", "restartCount": "many"}]
+    nulls = json.loads(json.dumps(POD))
+    nulls["metadata"]["name"] = "web-4"
+    nulls["status"]["conditions"] = None                               # null: the same as absent
+    doc = {"apiVersion": "v1", "kind": "List",
+           "items": [POD, "not an object", bad_containers, bad_count, nulls,
+                     {"kind": "Pod", "metadata": None}]}
+    path = write(tmp_path, "pods.json", json.dumps(doc))
+    loaded = load([path])
+    assert sorted(k[2] for k in loaded.objects) == ["web-1", "web-4"]
+    assert loaded.notes == [
+        f"{path}: left out item 1 of the List: a string where an object belongs",
+        f"{path}: left out pod shop/web-2: spec.containers is a list holding a string where a list "
+        f"of objects belongs",
+        f"{path}: left out pod shop/web-3: status.containerStatuses[0].restartCount is a string where "
+        f"a whole number belongs",
+        f"{path}: 1 more objects left out",
+    ]
+
+
+def test_a_malformed_object_is_named_in_the_report_notes(tmp_path):
+    pods = {"apiVersion": "v1", "kind": "List", "items": [
+        dict(POD, metadata=dict(POD["metadata"], name="web-2"), spec="nope"), POD]}
+    path = write(tmp_path, "pods.json", json.dumps(pods))
+    code, out, err = run_why("-f", path, "-A", "-o", "json")
+    assert err == ""
+    doc = json.loads(out)
+    assert f"{path}: left out pod shop/web-2: spec is a string where an object belongs" in doc["notes"]
+    # The well-formed pod is still judged.
+    assert code in (0, 1) and [f["object"]["name"] for f in doc["findings"]] == ["web-1"]
