@@ -1,8 +1,8 @@
 """Live source: the Kubernetes API, read-only, as plain JSON.
 
 The `kubernetes` package does what it is good at — kubeconfig merging, contexts, auth plugins
-(exec, OIDC, tokens that refresh), in-cluster service accounts — and fills a `Configuration`.
-Requests are then made with urllib3 (which that package already depends on) straight from that
+(exec, OIDC, tokens that refresh), in-cluster service accounts — and fills a `Configuration`
+(kubeconfig.py loads that part of the package alone, without the generated client). Requests are then made with urllib3 (which that package already depends on) straight from that
 configuration, because kdebug wants raw JSON (no per-object model deserialisation), `limit` /
 `continue` paging, metadata-only reads and text logs, and because the generated client's request
 API differs between the releases we support.
@@ -11,7 +11,6 @@ Only GET is ever sent.
 """
 
 import json
-import os
 import re
 import socket
 import threading
@@ -25,7 +24,6 @@ from ..kinds import BY_KIND
 from ..sanitize import one_line
 
 PAGE_SIZE = 500
-IN_CLUSTER_NAMESPACE_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
 # Accept header for metadata-only reads: the server strips everything but metadata, so Secret
 # values never leave the API server.
 ACCEPT_METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
@@ -49,100 +47,10 @@ def parse_request_timeout(text: Optional[str]) -> Optional[float]:
     return total or None
 
 
-class ConnectionOptions:
-    def __init__(self, kubeconfig=None, context=None, request_timeout=None, as_user=None,
-                 as_groups=()):
-        self.kubeconfig = kubeconfig
-        self.context = context
-        self.request_timeout = request_timeout
-        self.as_user = as_user
-        self.as_groups = list(as_groups or ())
-
-
-def load_configuration(opts: ConnectionOptions) -> Tuple[object, Optional[str]]:
-    """(kubernetes Configuration, the context's namespace or None) — kubeconfig, else in-cluster."""
-    from kubernetes import client, config
-    from kubernetes.config.config_exception import ConfigException
-
-    cfg = client.Configuration()
-    explicit = opts.kubeconfig or os.environ.get("KUBECONFIG")
-    default_path = os.path.expanduser("~/.kube/config")
-    have_kubeconfig = bool(explicit) or os.path.exists(default_path)
-    if have_kubeconfig:
-        path = opts.kubeconfig  # None lets the package honour KUBECONFIG (with ':' merging)
-        for p in (opts.kubeconfig or "").split(os.pathsep):
-            if p and not os.path.exists(p):
-                raise UsageError(f"cannot read kubeconfig {p}: no such file")
-        try:
-            contexts, active = config.list_kube_config_contexts(config_file=path)
-            # kubectl takes current-context from the FIRST file of KUBECONFIG that sets it; the
-            # package's merger lets the last one win, so decide it here and name it explicitly.
-            wanted = opts.context or _first_current_context(path) or (active or {}).get("name")
-            ctx = next((c for c in contexts or [] if c.get("name") == wanted), None)
-            if opts.context and ctx is None:
-                names = ", ".join(sorted(c.get("name", "") for c in contexts or []))
-                raise UsageError(f"context {opts.context!r} does not exist in the kubeconfig "
-                                 f"(contexts: {names or 'none'})")
-            config.load_kube_config(config_file=path, context=wanted,
-                                    client_configuration=cfg, persist_config=False)
-        except ConfigException as exc:
-            raise ClusterError(f"invalid kubeconfig: {exc}") from None
-        except UsageError:
-            raise
-        except Exception as exc:  # exec plugins and auth providers raise their own errors
-            raise ClusterError(f"cannot load kubeconfig credentials: {exc}") from None
-        namespace = ((ctx or {}).get("context") or {}).get("namespace")
-        return cfg, namespace
-    if os.environ.get("KUBERNETES_SERVICE_HOST"):
-        try:
-            config.load_incluster_config(client_configuration=cfg)
-        except ConfigException as exc:
-            raise ClusterError(f"in-cluster configuration failed: {exc}") from None
-        namespace = None
-        try:
-            with open(IN_CLUSTER_NAMESPACE_FILE) as fh:
-                namespace = fh.read().strip() or None
-        except OSError:
-            pass
-        return cfg, namespace
-    raise ClusterError("no kubeconfig found (~/.kube/config, KUBECONFIG, --kubeconfig) and not "
-                       "running inside a cluster; use -f FILE to analyse saved output offline")
-
-
-def _kubeconfig_files(path: Optional[str]) -> List[str]:
-    """The kubeconfig files in kubectl's order: --kubeconfig, else KUBECONFIG's, else the default."""
-    if path:
-        return [path]
-    return [p for p in os.environ.get("KUBECONFIG", "").split(os.pathsep) if p] or ["~/.kube/config"]
-
-
-def _kubeconfig_docs(path: Optional[str]):
-    """Each readable kubeconfig file as a dict (unreadable ones are skipped, as kubectl does)."""
-    import yaml
-    for p in _kubeconfig_files(path):
-        try:
-            with open(os.path.expanduser(p)) as fh:
-                doc = yaml.safe_load(fh) or {}
-        except (OSError, yaml.YAMLError):
-            continue
-        if isinstance(doc, dict):
-            yield doc
-
-
-def _first_current_context(path: Optional[str]) -> Optional[str]:
-    """current-context as kubectl merges KUBECONFIG: the first file that sets one wins."""
-    return next((d["current-context"] for d in _kubeconfig_docs(path) if d.get("current-context")),
-                None)
-
-
-def context_namespace_only(opts: ConnectionOptions) -> Optional[str]:
-    """The current context's namespace without loading credentials (for offline runs)."""
-    wanted = opts.context or _first_current_context(opts.kubeconfig)
-    for doc in _kubeconfig_docs(opts.kubeconfig):
-        for ctx in doc.get("contexts") or []:
-            if isinstance(ctx, dict) and ctx.get("name") == wanted:
-                return (ctx.get("context") or {}).get("namespace")
-    return None
+# Kubeconfig and in-cluster configuration: kubeconfig.py (the package's loader, loaded without the
+# generated client). Re-exported here for callers that import them from this module.
+from .kubeconfig import (ConnectionOptions, context_namespace_only,  # noqa: E402,F401
+                         load_configuration)
 
 
 # ---- requests: deadline, retries, answers that are not the API's ------------------------------
@@ -488,6 +396,7 @@ class LiveBackend:
     # ---- Backend protocol ---------------------------------------------------------------------
     def list(self, kind, namespace, label_selector=None, field_selector=None, metadata_only=False):
         from .shape import checked_items
+        from .slim import slim
 
         info = BY_KIND[kind]
         path = info.path(namespace)
@@ -515,7 +424,7 @@ class LiveBackend:
                 page = []
             if not isinstance(page, list):
                 raise ReadFailed(info.resource, namespace, "the answer is not a list of objects")
-            for item in checked_items(page, kind, f"{path}", self.notes):
+            for item in checked_items(map(slim, page), kind, f"{path}", self.notes):
                 # Typed lists omit kind/apiVersion on items; put them back so analyzers can rely on them.
                 item.setdefault("kind", kind)
                 item.setdefault("apiVersion", info.group_version)
