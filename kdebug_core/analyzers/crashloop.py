@@ -21,8 +21,8 @@ from ..findings import Finding
 from ..sanitize import clean
 from ..timeutil import age, human_duration, parse_time, seconds_between
 from ..view import event_time
-from .base import Container, PodContext, status_line
-from .exits import error_lines, exit_code_meaning, log_tail
+from .base import Container, PodContext, fix, status_line
+from .exits import error_lines, exit_code_meaning, exit_kind, is_crash, log_tail, signal_of
 
 # Restarts after which a container with failing exits counts as looping even while it is running.
 CRASH_RESTARTS = 3
@@ -215,7 +215,8 @@ def _crash_loop(ctx: PodContext, c: Container) -> Optional[Finding]:
         severity="warning" if stable else None,
         details={"exitCode": code, "restartCount": c.restarts, "lastReason": last_reason,
                  "ranSeconds": ran, "backOff": backoff,
-                 "finishedAt": (term or {}).get("finishedAt")})
+                 "finishedAt": (term or {}).get("finishedAt"),
+                 "signal": signal_of(code), "exitKind": exit_kind(code)})
 
 
 def _exit_line(term: Optional[dict], code: Optional[int], ran: Optional[float]) -> str:
@@ -307,6 +308,13 @@ def _cause(ctx, code, last_reason, ran, missing_cmd, go_panic, probe_kills) -> s
         return f"the Go program panics (exit 2){after}"
     if code == 137:
         return (f"it is killed with SIGKILL (exit 137){after} by something other than the OOM killer")
+    if is_crash(code):
+        return (f"the process crashes with {signal_of(code)} (exit {code} = 128+{code - 128}: "
+                f"{_short(code)}){after}; a crash of the process itself (native code, a library, the "
+                f"runtime, the CPU it was built for), not an error the application reported")
+    if signal_of(code):
+        return (f"it is killed by signal {signal_of(code)} (exit {code} = 128+{code - 128}){after}: "
+                f"a signal sent to it from outside the process, not an error it reported")
     return f"it exits with code {code} ({_short(code)}){after}"
 
 
@@ -372,10 +380,15 @@ def _suggestions(ctx, c, code, probe_kills, go_panic, previous=True) -> List[str
         node = ctx.spec.get("nodeName")
         if node:
             out.append(f"kubectl describe node {shlex.quote(node)}")
-    elif code == 139:
+    elif is_crash(code):
+        if code == 132:
+            node = ctx.spec.get("nodeName")
+            out.append(fix(f"kubectl get node {shlex.quote(node) if node else 'NODE'} "
+                           f"-o jsonpath='{{.status.nodeInfo.architecture}}'",
+                           "the node's CPU: the image may be built for a newer one"))
         if ctx.workload().split("/")[0] in ("deployment", "statefulset", "daemonset"):
-            out.append(f"kubectl rollout undo {ctx.workload()} {ctx.ns_flag}  "
-                       f"# if the crash started with the last rollout")
+            out.append(fix(f"kubectl rollout undo {ctx.workload()} {ctx.ns_flag}",
+                           "if the crash started with the last rollout"))
         out += _set_image(ctx, c)
     else:
         out += _set_image(ctx, c)

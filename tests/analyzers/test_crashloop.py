@@ -40,7 +40,8 @@ def test_python_app_exiting_1_is_a_crash_loop_with_exit_code_runtime_and_previou
                "crasher-7d4f5b8c-mk2n3_default(" in e for e in ev)
     assert "log (previous run): Starting..." in ev
     assert f.details == {"exitCode": 1, "restartCount": 5, "lastReason": "Error", "ranSeconds": 1.0,
-                         "backOff": "2m40s", "finishedAt": "2024-01-01T12:00:01Z"}
+                         "backOff": "2m40s", "finishedAt": "2024-01-01T12:00:01Z",
+                         "signal": None, "exitKind": "application"}
 
 
 def test_runbook_crash_loop_suggests_previous_logs_then_the_runbooks_fixes_on_the_deployment():
@@ -267,3 +268,50 @@ def test_exit_0_restarts_in_a_job_with_restart_policy_on_failure_are_not_a_crash
         pod["status"]["containerStatuses"][0]["state"] = {"running": {"startedAt": "2024-06-03T08:16:00Z"}}
     ctx = _edited("crashloop-exit-0-completed-in-deployment.json", "db-migrate-5f7b8d9c6-r2vzk", as_job_pod)
     assert crashloop.analyze(ctx) == []
+
+
+# ---- crashes by signal: 128+N (issue 9 §2) --------------------------------------------------------
+# The runtimes (docker, containerd, CRI-O) record a death by signal N as exit status 128+N, reason
+# Error; K8S-MESSAGES.md "Exit codes".
+
+import pytest  # noqa: E402
+
+from kdebug_core.analyzers.exits import exit_code_meaning, exit_kind, signal_of  # noqa: E402
+
+
+@pytest.mark.parametrize("code, sig, words", [
+    (139, "SIGSEGV", "segmentation fault"),
+    (134, "SIGABRT", "aborted"),
+    (136, "SIGFPE", "floating-point exception"),
+    (135, "SIGBUS", "bus error"),
+    (132, "SIGILL", "illegal instruction"),
+])
+def test_a_process_that_dies_of_its_own_signal_is_a_crash_not_an_application_error(code, sig, words):
+    def crash(pod):
+        pod["status"]["containerStatuses"][0]["lastState"]["terminated"]["exitCode"] = code
+    ctx = _edited("crashloop-exit-139-segfault-no-logs.json", "thumbnailer-66b8c9d5f4-8wq5n", crash)
+    f = only(crashloop.analyze(ctx), "CrashLoopBackOff")
+    assert f"the process crashes with {sig} (exit {code} = 128+{code - 128}: {words}" in f.summary
+    assert "not an error the application reported" in f.summary
+    assert "application error" not in f.summary
+    assert f.details["signal"] == sig and f.details["exitKind"] == "crash"
+    assert any(s.startswith("kubectl rollout undo deployment/thumbnailer -n media") and "#" not in s
+               for s in f.suggestions)
+
+
+@pytest.mark.parametrize("code, sig", [(130, "SIGINT"), (131, "SIGQUIT"), (129, "SIGHUP")])
+def test_other_signals_are_read_as_128_plus_n_from_outside(code, sig):
+    def killed(pod):
+        pod["status"]["containerStatuses"][0]["lastState"]["terminated"]["exitCode"] = code
+    ctx = _edited("crashloop-exit-139-segfault-no-logs.json", "thumbnailer-66b8c9d5f4-8wq5n", killed)
+    f = only(crashloop.analyze(ctx), "CrashLoopBackOff")
+    assert f"it is killed by signal {sig} (exit {code} = 128+{code - 128})" in f.summary
+    assert f.details["exitKind"] == "signal"
+
+
+def test_exit_codes_below_129_are_the_applications_own():
+    assert exit_kind(1) == exit_kind(2) == exit_kind(128) == "application"
+    assert signal_of(128) is None and signal_of(255) is None and signal_of(None) is None
+    assert exit_code_meaning(136).startswith("floating-point exception, SIGFPE (128+8)")
+    assert exit_code_meaning(159).startswith("crashed with SIGSYS (128+31)")
+    assert exit_code_meaning(130) == "killed by SIGINT (128+2)"
