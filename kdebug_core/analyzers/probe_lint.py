@@ -10,6 +10,7 @@ from typing import Dict, Optional
 from ..findings import Finding
 from ..sanitize import clean
 from ..view import meta
+from .base import fix as make_fix
 from .probe_config import SPEC_KEY, Probe, declared_ports, port_label
 from .probe_evidence import ProbeEvidence, selector_text, services_behind, services_selecting
 
@@ -45,8 +46,8 @@ def port_mismatches(ev: ProbeEvidence) -> Dict[str, Finding]:
                 summary += "; fine if the app listens there anyway, but check it"
         evidence += ev.now_evidence(kind)
         fix = _port_candidate(ev, p)
-        suggestions = [ev.patch({SPEC_KEY[kind]: {p.handler_key: {"port": fix}}})
-                       + ("  # PORT: the port the app listens on" if fix == "PORT" else "")]
+        suggestions = [make_fix(ev.patch({SPEC_KEY[kind]: {p.handler_key: {"port": fix}}}),
+                                "PORT: the port the app listens on" if fix == "PORT" else None)]
         out[kind] = ctx.finding(
             "ProbePortMismatch", summary, container=c.name, severity=severity,
             cause="PortNameNotFound" if status == "missing-name" else "PortNotDeclared",
@@ -97,9 +98,9 @@ def no_readiness_probe(ev: ProbeEvidence) -> Optional[Finding]:
         evidence=[f"service {clean(meta(s).get('name'))} selects the pod with "
                   f"{selector_text(s)}" for s in behind]
                  + [p.describe() for p in ev.probes.values()],
-        suggestions=[ev.patch({"readinessProbe": {"tcpSocket": {"port": port},
-                                                     "periodSeconds": 10}})
-                     + "  # or an httpGet on the app's own readiness endpoint"],
+        suggestions=[make_fix(ev.patch({"readinessProbe": {"tcpSocket": {"port": port},
+                                                              "periodSeconds": 10}}),
+                              "or an httpGet on the app's own readiness endpoint")],
         details={"services": [meta(s).get("name") for s in behind]})
 
 
@@ -112,9 +113,9 @@ def liveness_equals_readiness(ev: ProbeEvidence) -> Optional[Finding]:
     c = ev.c
     suggestions = []
     if live.port is not None:
-        suggestions.append(ev.patch({"livenessProbe": {live.handler_key: None,
-                                                          "tcpSocket": {"port": live.port}}})
-                           + "  # liveness: is the process up? readiness keeps the full check")
+        suggestions.append(make_fix(ev.patch({"livenessProbe": {live.handler_key: None,
+                                                                   "tcpSocket": {"port": live.port}}}),
+                                    "liveness: is the process up? readiness keeps the full check"))
     return ev.ctx.finding(
         "LivenessEqualsReadiness",
         f"the liveness and readiness probes of container {c.name} check the same thing "

@@ -11,7 +11,7 @@ from ..findings import Finding
 from ..sanitize import clean
 from ..timeutil import human_duration, parse_time
 from ..view import event_time, meta
-from .base import quote
+from .base import fix, quote
 from .probe_config import SPEC_KEY, Probe
 from .probe_evidence import (RECENT_SECONDS, Failures, ProbeEvidence, ago, grace_seconds,
                              is_running, never_ready, recent, run_seconds,
@@ -37,13 +37,15 @@ def _exec_url(ev: ProbeEvidence, kind: str, path: Optional[str] = None) -> Optio
 
 
 def _curl(ev: ProbeEvidence, url: str, comment: str = "") -> List[str]:
+    """The probe's request by hand, as the kubelet sends it: a GET (not curl -I: a HEAD gets 405
+    from many frameworks), its status code printed; HTTPS without verifying the certificate."""
     ctx = ev.ctx
-    k = "-skI" if url.startswith("https") else "-sI"
-    tail = f"  # {comment}" if comment else ""
-    return [f"kubectl exec {quote(ctx.name)} {ctx.ns_flag} -c {quote(ev.c.name)} -- "
-            f"curl {k} {quote(url)}{tail}",
-            f"kubectl debug {quote(ctx.name)} {ctx.ns_flag} -it --image=curlimages/curl -- "
-            f"curl {k} {quote(url)}  # the same, for images without curl"]
+    k = "-sk" if url.startswith("https") else "-s"
+    request = f"curl {k} -o /dev/null -w '%{{http_code}}\\n' {quote(url)}"
+    return [fix(f"kubectl exec {quote(ctx.name)} {ctx.ns_flag} -c {quote(ev.c.name)} -- {request}",
+                comment or "the probe's GET by hand: 200-399 passes"),
+            fix(f"kubectl debug {quote(ctx.name)} {ctx.ns_flag} -it --profile=general "
+                f"--image=curlimages/curl -- {request}", "the same, for images without curl")]
 
 
 def _state(ev: ProbeEvidence, kind: str) -> Optional[str]:
@@ -266,7 +268,7 @@ def _fixes(ev: ProbeEvidence, kind, p: Optional[Probe], cause, code, mismatch) -
             url = _exec_url(ev, kind, "/")
             if url:
                 out += _curl(ev, url, "/ is a guess: it must answer 200-399 before you patch")
-            out.append(_root_path_patch(ev) + "  # probe / (a guess to verify, see above)")
+            out.append(fix(_root_path_patch(ev), "probe / (a guess to verify, see above)"))
         else:
             url = _exec_url(ev, kind)
             if url:
@@ -274,8 +276,8 @@ def _fixes(ev: ProbeEvidence, kind, p: Optional[Probe], cause, code, mismatch) -
             out.append(ev.patch({spec_key: {"httpGet": {"path": "/HEALTH_PATH"}}}))
         return out
     if cause == "HTTPStatus" and code in (401, 403):
-        out.append(ev.patch({spec_key: {"httpGet": {"path": "/HEALTH_PATH"}}})
-                   + "  # a path that needs no login")
+        out.append(fix(ev.patch({spec_key: {"httpGet": {"path": "/HEALTH_PATH"}}}),
+                       "a path that needs no login"))
         return out
     if cause in ("HTTPStatus", "GRPCNotServing", "ConnectionReset"):
         out.append(ctx.logs_cmd(c.name, previous=_killed(ev, kind)))
@@ -286,8 +288,8 @@ def _fixes(ev: ProbeEvidence, kind, p: Optional[Probe], cause, code, mismatch) -
     if cause == "ConnectionRefused":
         if kind == "startup" and c.status.get("started") is not True:
             out.append(startup_patch(ev, p))
-        out.append(f"kubectl debug {quote(ctx.name)} {ctx.ns_flag} -it --image=busybox:1.36 -- "
-                   f"netstat -tln  # which ports the app really listens on")
+        out.append(fix(f"kubectl debug {quote(ctx.name)} {ctx.ns_flag} -it --profile=general "
+                       f"--image=busybox:1.36 -- netstat -tln", "which ports the app really listens on"))
         out.append(ctx.logs_cmd(c.name, previous=_killed(ev, kind)))
         return out
     if cause == "Timeout":
@@ -295,14 +297,16 @@ def _fixes(ev: ProbeEvidence, kind, p: Optional[Probe], cause, code, mismatch) -
             out.append(startup_patch(ev, p))
         url = _exec_url(ev, kind)
         if url:
-            out.append(f"kubectl exec {quote(ctx.name)} {ctx.ns_flag} -c {quote(c.name)} -- curl -s "
-                       f"-o /dev/null -w '%{{http_code}} %{{time_total}}s\\n' {quote(url)}")
+            out.append(fix(f"kubectl exec {quote(ctx.name)} {ctx.ns_flag} -c {quote(c.name)} -- curl -s "
+                           f"-o /dev/null -w '%{{http_code}} %{{time_total}}s\\n' {quote(url)}",
+                           f"the probe's GET by hand: how long does it take? (timeoutSeconds is {p.timeout})"))
         out.append(ev.patch({spec_key: {"timeoutSeconds": max(5, p.timeout * 3)}}))
         return out
     if cause == "ExecFailed":
         if p.command:
-            out.append(f"kubectl exec {quote(ctx.name)} {ctx.ns_flag} -c {quote(c.name)} -- "
-                       f"{p.command_text()}  # run the probe by hand; echo $? for its exit code")
+            out.append(fix(f"kubectl exec {quote(ctx.name)} {ctx.ns_flag} -c {quote(c.name)} -- "
+                           f"{p.command_text()}", "run the probe by hand; echo $? then prints its exit code "
+                                                  "(0 passes)"))
         out.append(ctx.logs_cmd(c.name, previous=_killed(ev, kind)))
         return out
     if cause is None:
@@ -333,14 +337,14 @@ def startup_patch(ev: ProbeEvidence, base: Probe) -> str:
     existing = ev.probes.get("startup")
     if existing is not None:
         threshold = max(STARTUP_FAILURES, existing.failure_threshold * 2)
-        return (ev.patch({"startupProbe": {"failureThreshold": threshold}})
-                + f"  # {existing.initial_delay + threshold * existing.period}s to start")
+        return fix(ev.patch({"startupProbe": {"failureThreshold": threshold}}),
+                   f"{existing.initial_delay + threshold * existing.period}s to start")
     probe = {base.handler_key: dict(base.handler), "periodSeconds": STARTUP_PERIOD,
              "failureThreshold": STARTUP_FAILURES}
     if base.timeout > 1:
         probe["timeoutSeconds"] = base.timeout
-    return (ev.patch({"startupProbe": probe})
-            + f"  # up to {STARTUP_PERIOD * STARTUP_FAILURES}s to start; liveness runs only after it")
+    return fix(ev.patch({"startupProbe": probe}),
+               f"up to {STARTUP_PERIOD * STARTUP_FAILURES}s to start; liveness runs only after it")
 
 
 def slow_start(ev: ProbeEvidence) -> Optional[Finding]:
@@ -400,8 +404,8 @@ def slow_start(ev: ProbeEvidence) -> Optional[Finding]:
     if tail:
         evidence.append("last output before the kill:\n" + "\n".join(clean(t) for t in tail))
     evidence += ev.now_evidence("liveness")
-    suggestions = [startup_patch(ev, live), ctx.logs_cmd(c.name, previous=True)
-                   + "  # how far did startup get?"]
+    suggestions = [startup_patch(ev, live), fix(ctx.logs_cmd(c.name, previous=True),
+                                                "how far did startup get?")]
     details = {"probe": "liveness", "config": live.effective(), "restarts": c.restarts,
                "budgetSeconds": live.budget,
                "suggestedStartupBudgetSeconds": STARTUP_PERIOD * STARTUP_FAILURES}

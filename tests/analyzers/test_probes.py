@@ -74,8 +74,10 @@ def test_runbook_06_both_paths_404_restarts_and_the_fix_probes_root_for_both():
     assert fix in ready.suggestions
     # ... presented as a guess, with the command that checks it first.
     assert "guess" in fix.why
-    assert any(s.startswith("kubectl exec probe-test-7d4f5b8c-m9k2n -n default -c app -- curl -sI "
-                            "http://localhost:80/") for s in live.suggestions)
+    # a GET as the kubelet sends it (curl -I would send a HEAD, which many frameworks answer 405)
+    assert ("kubectl exec probe-test-7d4f5b8c-m9k2n -n default -c app -- curl -s -o /dev/null "
+            "-w '%{http_code}\\n' http://localhost:80/") in live.suggestions
+    assert not any("curl -sI" in s or "curl -I" in s for s in live.suggestions)
     assert any(s.startswith("kubectl debug probe-test-7d4f5b8c-m9k2n") for s in live.suggestions)
 
 
@@ -96,7 +98,7 @@ def test_liveness_404_counts_failures_and_restarts_and_fixes_only_that_probe():
     patch = [s for s in f.suggestions if s.startswith("kubectl patch")][0]
     # The readiness probe works: only liveness moves, and the named port stays as written.
     assert container_patch(patch) == {"name": "web", "livenessProbe": {"httpGet": {"path": "/", "port": "http"}}}
-    assert any("curl -sI http://localhost:8080/" in s for s in f.suggestions)
+    assert any("curl -s -o /dev/null -w '%{http_code}\\n' http://localhost:8080/" in s for s in f.suggestions)
 
 
 def test_readiness_refused_on_a_port_the_container_does_not_have():

@@ -86,7 +86,7 @@ def _string_literals_with_comments(path: str):
 
 # Modules being split up right now (probes → probe_*): their suggestions still go through the
 # transitional split in findings.as_fix. Every other analyzer passes fix(command, why).
-TRANSITIONAL = {"probes.py", "probe_verdicts.py", "probe_lint.py", "probe_evidence.py"}
+TRANSITIONAL: set = set()
 
 
 def test_analyzers_pass_the_why_separately_instead_of_a_trailing_comment():

@@ -55,7 +55,7 @@ def test_runbook_06_in_text_both_paths_the_404_the_restarts_and_the_fix(cluster,
     assert ("kubectl patch deployment/probe-test -n default --type=strategic -p '{\"spec\":{\"template\":"
             "{\"spec\":{\"containers\":[{\"name\":\"app\",\"livenessProbe\":{\"httpGet\":{\"path\":\"/\","
             "\"port\":80}},\"readinessProbe\":{\"httpGet\":{\"path\":\"/\",\"port\":80}}}]}}}}'") in out
-    assert "curl -sI http://localhost:80/" in out
+    assert "curl -s -o /dev/null -w '%{http_code}\\n' http://localhost:80/" in out  # a GET, as the kubelet sends
     assert api.gets_only()
 
 
