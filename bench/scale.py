@@ -17,9 +17,9 @@ pod, one Service and EndpointSlice per 10 pods) is served by the stand-in API se
   its own process, whose peak then includes kubectl's start-up (~100 MiB for this kubectl). What
   dispatch adds in time is in the single-pod table (`kubectl why POD` against `kubectl-why POD`).
 
-Recorded per command: wall time, CPU time (user+sys) and peak RSS of the process (wait4's rusage;
-kubectl exec()s the plugin in the same process, so that is the plugin's peak, or kubectl's own
-start-up if larger), the requests the server saw from it (kdebug's by User-Agent), the exit code and
+Recorded per command: wall time, CPU time (user+sys) and peak RSS of the process (GNU time's %M;
+kubectl exec()s a plugin in the same process, so through kubectl that is the plugin's peak, or
+kubectl's own start-up if larger), the requests the server saw from it (kdebug's by User-Agent), the exit code and
 the number of findings. A plugin's ratio is its wall time over the reference's *in the same round*
 (median over rounds): the machine is shared, so only ratios taken side by side mean much.
 
@@ -62,19 +62,25 @@ def run(cmd, env, api):
     api.clear_requests()
     server0 = resource.getrusage(resource.RUSAGE_SELF)
     out = tempfile.TemporaryFile()
+    # Peak RSS through GNU time: a child forked from this process (which holds the whole world)
+    # would report this process's RSS as its own peak (Linux keeps the pre-exec high-water mark).
+    stats = tempfile.NamedTemporaryFile(prefix="kdebug-bench-time-")
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(["/usr/bin/time", "-q", "-f", "%M %U %S", "-o", stats.name] + cmd,
+                            env=env, stdout=out, stderr=subprocess.PIPE)
     stderr = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc.wait()
     wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    with open(stats.name) as fh:
+        rss_kib, user, system = fh.read().split()[-3:]
+    stats.close()
     server1 = resource.getrusage(resource.RUSAGE_SELF)
     requests = api.requests
     mine = [r for r in requests if (r.header("User-Agent") or "").startswith("kdebug")]
     out.seek(0)
     body = out.read()
     return {
-        "wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mib": usage.ru_maxrss / 1024,
+        "wall": wall, "cpu": float(user) + float(system), "rss_mib": int(rss_kib) / 1024,
         "server_cpu": (server1.ru_utime + server1.ru_stime) - (server0.ru_utime + server0.ru_stime),
         "kdebug_requests": len(mine), "requests": len(requests), "rc": proc.returncode,
         "stdout": body, "stderr": stderr.decode("utf-8", "replace")[-500:],
@@ -91,10 +97,16 @@ def count_output(body: bytes):
     return len(doc.get("items") or [])
 
 
+PYTHONPATH = None  # --pythonpath: run another checkout's kdebug_core (a "before" measurement)
+
+
 def env_for(kubeconfig, home):
     kubectl_dir = os.path.dirname(shutil.which("kubectl"))
-    return {"PATH": f"{VENV_BIN}:{kubectl_dir}:/usr/bin:/bin", "HOME": home,
-            "KUBECONFIG": kubeconfig, "LANG": "C.UTF-8"}
+    env = {"PATH": f"{VENV_BIN}:{kubectl_dir}:/usr/bin:/bin", "HOME": home,
+           "KUBECONFIG": kubeconfig, "LANG": "C.UTF-8"}
+    if PYTHONPATH:
+        env["PYTHONPATH"] = PYTHONPATH
+    return env
 
 
 def bench_size(n_pods, plugins, repeat, home, log):
@@ -215,8 +227,12 @@ def main():
     parser.add_argument("--plugins", default="why,oomcheck,probecheck,endpoints-check")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--single", type=int, default=15, help="rounds of the single-pod timing (0: skip)")
+    parser.add_argument("--pythonpath", help="a directory holding another kdebug_core to measure "
+                        "(e.g. `git archive COMMIT | tar -x -C DIR`): the console scripts import it first")
     parser.add_argument("--out", default=os.path.join(ROOT, "bench", "results", "scale.md"))
     args = parser.parse_args()
+    global PYTHONPATH
+    PYTHONPATH = args.pythonpath
     plugins = [p for p in args.plugins.split(",") if p]
     home = tempfile.mkdtemp(prefix="kdebug-bench-")
     machine = machine_line()
@@ -230,6 +246,8 @@ def main():
         single = bench_single(args.single, home, log) if args.single else None
     finally:
         shutil.rmtree(home, ignore_errors=True)
+    if args.pythonpath:
+        machine += f"; kdebug_core from {args.pythonpath}"
     text = report(sizes, single, plugins, args.repeat, machine)
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as fh:

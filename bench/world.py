@@ -21,6 +21,7 @@ so the wording of statuses and events is what a kubelet or controller prints:
 import copy
 import json
 import os
+import re
 import sys
 from typing import Dict, List, Tuple
 
@@ -28,7 +29,24 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from kdebug_core.sources.files import load  # noqa: E402
+LOG_BLOCK = re.compile(r"^==== START logs for container (\S+) of pod ([^/\s]+)/(\S+) ====\n(.*?)"
+                       r"^==== END logs for container \1 of pod \2/\3 ====$", re.M | re.S)
+
+
+def load_scenario(path: str):
+    """A scenario's objects (cluster-state.json, a kubectl List) and its logs (pod-logs.txt), read
+    directly: the harness must not depend on kdebug_core, which it measures."""
+    with open(os.path.join(path, "cluster-state.json")) as fh:
+        doc = json.load(fh)
+    objects = [dict(o, kind=o.get("kind") or doc["kind"][:-4]) for o in doc.get("items", [])] \
+        if doc.get("kind", "").endswith("List") else [doc]
+    logs = {}
+    log_path = os.path.join(path, "pod-logs.txt")
+    if os.path.exists(log_path):
+        with open(log_path) as fh:
+            for container, ns, pod, text in LOG_BLOCK.findall(fh.read()):
+                logs[(ns, pod, container)] = text
+    return objects, logs
 
 NAMESPACES = [f"team-{i:02d}" for i in range(10)]
 APP_SIZE = 10
@@ -93,15 +111,14 @@ def _templates():
     out = {}
     shared = {}
     for scenario, pod_name in [HEALTHY] + FAILING:
-        loaded = load([os.path.join(ROOT, "scenarios", scenario)])
-        objects = list(loaded.objects.values())
+        objects, scenario_logs = load_scenario(os.path.join(ROOT, "scenarios", scenario))
         pod = next(o for o in objects if o["kind"] == "Pod" and o["metadata"]["name"] == pod_name)
         events = [o for o in objects if o["kind"] == "Event"
                   and (o.get("involvedObject") or {}).get("kind") == "Pod"
                   and o["involvedObject"].get("name") == pod_name]
         node_events = [o for o in objects if o["kind"] == "Event"
                        and (o.get("involvedObject") or {}).get("kind") == "Node"]
-        logs = {c: text for (ns, p, c), text in loaded.logs.items() if p == pod_name}
+        logs = {c: text for (ns, p, c), text in scenario_logs.items() if p == pod_name}
         out[scenario] = (pod, events, node_events, logs)
         if scenario == HEALTHY[0]:
             shared = {k: next(o for o in objects if o["kind"] == k)
