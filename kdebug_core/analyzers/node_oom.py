@@ -378,12 +378,33 @@ def node_condition_lines(view: ClusterView, node: str) -> List[str]:
 
 # ---- kills tied to no pod in scope: a finding on the Node (oomcheck) ----------------------------
 
-def analyze_scope(view: ClusterView, pods: List[dict], plugin: str) -> List[Finding]:
-    by_node: Dict[str, List[dict]] = {}
+def analyze_scope(view: ClusterView, pods: List[dict], plugin: str,
+                  nodes: Iterable[str] = ()) -> List[Finding]:
+    """SystemOOM findings on the Nodes in scope: those the pods run on, the `nodes` named as
+    targets (`kubectl oomcheck node/NAME`, read from the node's own events and conditions even when
+    none of its pods is in scope), and in a cluster-wide scan every Node of the cluster."""
+    return analyze_nodes(view, subject_nodes(view, pods, nodes), pods, plugin)
+
+
+def subject_nodes(view: ClusterView, pods: List[dict], named: Iterable[str] = ()) -> List[str]:
+    """The Nodes a run is about: named ones, the pods' nodes, and all of them in a cluster-wide scan
+    (one list of Nodes, whatever their number)."""
+    out = list(dict.fromkeys(n for n in named if n))
+    out += [n for n in ((p.get("spec") or {}).get("nodeName") for p in pods) if n and n not in out]
+    if view.options.namespace is None and view.options.scan:
+        out += [n for n in (m.get("name") for m in (o.get("metadata") or {} for o in view.list("Node", None)))
+                if n and n not in out]
+    return out
+
+
+def analyze_nodes(view: ClusterView, nodes: Iterable[str], pods: List[dict], plugin: str) -> List[Finding]:
+    """Node-level OOM kills on `nodes`, each tied to a container of `pods` when one died at that
+    moment, else reported on the Node itself."""
+    by_node: Dict[str, List[dict]] = {node: [] for node in nodes}
     for p in pods:
         node = (p.get("spec") or {}).get("nodeName")
-        if node:
-            by_node.setdefault(node, []).append(p)
+        if node in by_node:
+            by_node[node].append(p)
     kills = {node: node_kills(view, node) for node in sorted(by_node)}
     tied: Set[Tuple] = set()
     named: Dict[Tuple, List[str]] = {}

@@ -175,3 +175,29 @@ def test_a_pod_on_a_node_without_oom_events_gives_nothing_in_single_pod_mode():
     unscheduled = pod_context(v, "memory-hog-5c8d7f9b-xm4k2")
     unscheduled.pod = dict(unscheduled.pod, spec=dict(unscheduled.pod["spec"], nodeName=None))
     assert node_oom.analyze(unscheduled) == []
+
+
+# ---- Nodes as subjects of their own (issue 9 §2) -------------------------------------------------
+
+def test_a_named_node_is_read_from_its_own_events_with_no_pod_of_it_in_scope():
+    """kubernetes/kubernetes#78174: `System OOM encountered` x3 on node1, no pods at all."""
+    v = view("node-systemoom-no-pods-before-1-16.yaml", namespace="default")
+    f = only(node_oom.analyze_scope(v, [], "oomcheck", nodes=["node1"]), "SystemOOM")
+    assert f.object.kind == "Node" and f.object.name == "node1"
+    assert f.summary.startswith('node "node1" ran out of memory')
+    assert f.details["kills"] >= 1
+    assert any(e.startswith("node node1: event SystemOOM") for e in f.evidence)
+    assert "node node1: MemoryPressure is False (since" in " ".join(f.evidence)
+    assert "kubectl describe node node1" in f.suggestions
+
+
+def test_a_cluster_wide_scan_makes_every_node_a_subject():
+    v = view("node-systemoom-no-pods-before-1-16.yaml", namespace=None)
+    assert node_oom.subject_nodes(v, []) == ["node1"]
+    assert [f.object.name for f in node_oom.analyze_scope(v, [], "oomcheck")] == ["node1"]
+
+
+def test_a_namespaced_scan_without_pods_on_the_node_does_not_go_looking_for_nodes():
+    v = view("node-systemoom-no-pods-before-1-16.yaml", namespace="default")
+    assert node_oom.subject_nodes(v, []) == []
+    assert node_oom.analyze_scope(v, [], "oomcheck") == []
