@@ -124,6 +124,8 @@ class Options:
         self.stdin_targets = "-" in self.targets
         if self.stdin_targets:
             self.targets = [t for t in self.targets if t != "-"]
+        if self.all_namespaces:
+            self.namespace = None  # -A wins over -n, as in kubectl (`kubectl get pods -n x -A`)
         return self
 
     def validate(self):
@@ -131,9 +133,6 @@ class Options:
             raise UsageError("--tail must be at least 1")
         if "-" in self.filenames and self.stdin_targets:
             raise UsageError("standard input cannot be both -f - and the target list '-'")
-        if self.all_namespaces and self.namespace:
-            # kubectl lets -A win silently; saying so avoids a scan the user did not mean.
-            raise UsageError("use either -n/--namespace or -A/--all-namespaces, not both")
         if self.all_namespaces and any(_named_namespaced(t) for t in self.targets):
             raise UsageError("a resource cannot be retrieved by name across all namespaces; "
                              "drop -A or give -n NAMESPACE")

@@ -4,11 +4,16 @@
 input (`-o name` lines, a kdebug JSON report, or whole objects). Workloads resolve to their pods
 through their selector *and* owner references, so a Deployment never claims another's pods that
 happen to share labels.
+
+A batch on standard input (`kubectl oomcheck -A -o name | kubectl why -`) goes on when one of its
+lines names an object that no longer exists (a pod replaced since the first command ran): that line
+gets one `error:` line on stderr, every other target its diagnosis (see `pods_of`, `MissingTargets`).
 """
 
 import difflib
 import json
-from dataclasses import dataclass
+import sys
+from dataclasses import dataclass, field, replace
 from typing import Iterable, List, Optional
 
 from . import kinds
@@ -25,6 +30,7 @@ class Target:
     kind: str                   # "Pod", "Deployment", ...
     name: str
     namespace: Optional[str] = None  # set when the target itself says (stdin lines, JSON)
+    from_stdin: bool = field(default=False, compare=False)  # one line of a batch on stdin
 
     def __str__(self):
         return f"{kinds.BY_KIND[self.kind].aliases[0] if kinds.BY_KIND[self.kind].aliases else self.kind.lower()}/{self.name}"
@@ -89,7 +95,7 @@ def targets_from_stdin(text: str, allowed: Iterable[str]) -> List[Target]:
         for r in refs:
             info = kinds.lookup(r.get("kind") or "")
             if info and info.kind in allowed and r.get("name"):
-                t = Target(info.kind, r["name"], r.get("namespace"))
+                t = Target(info.kind, r["name"], r.get("namespace"), from_stdin=True)
                 if t not in out:
                     out.append(t)
         return out
@@ -101,7 +107,7 @@ def targets_from_stdin(text: str, allowed: Iterable[str]) -> List[Target]:
         info = kinds.lookup(line.split("/")[-2]) if line.count("/") >= 1 else None
         if info is not None and info.kind not in allowed:
             continue  # another plugin's subject in a pipeline (node/NAME from oomcheck)
-        t = parse_target(line, allowed)
+        t = replace(parse_target(line, allowed), from_stdin=True)
         if t not in out:
             out.append(t)
     if not out:
@@ -128,8 +134,36 @@ def not_found(view: ClusterView, kind: str, name: str, namespace: Optional[str])
     return NotFoundError(f'{kind.lower()} "{name}" not found{where}{hint}')
 
 
-def pods_of(view: ClusterView, target: Target, namespace: Optional[str]) -> List[dict]:
-    """The pods a target stands for. Raises NotFoundError (with close names) for unknown names."""
+class MissingTargets(list):
+    """The lines of a stdin batch whose objects no longer exist: `error: ...` messages, one each.
+
+    Whoever resolves a batch passes one to `pods_of`; the run's exit code is then the worst of the
+    diagnoses and of these (a missing target counts as exit 2, as a named one does alone)."""
+
+    exit_code = NotFoundError.exit_code
+
+
+def pods_of(view: ClusterView, target: Target, namespace: Optional[str],
+            missing: Optional[List[str]] = None) -> List[dict]:
+    """The pods a target stands for. Raises NotFoundError (with close names) for unknown names —
+    except for a line of a stdin batch: that one is reported once and skipped, so the other targets
+    are still diagnosed. With `missing`, the message is collected there; without, it goes to stderr
+    at once (`error: pod "x" not found in namespace y; ... (from standard input, skipped)`)."""
+    try:
+        return _pods_of(view, target, namespace)
+    except NotFoundError as exc:
+        if not target.from_stdin:
+            raise
+        message = f"{exc} (from standard input: skipped; the other targets are diagnosed)"
+        if missing is not None:
+            missing.append(message)
+        else:
+            from .sanitize import one_line
+            print(f"error: {one_line(message, 1000)}", file=sys.stderr)
+        return []
+
+
+def _pods_of(view: ClusterView, target: Target, namespace: Optional[str]) -> List[dict]:
     ns = target.namespace or namespace
     if target.kind == "Pod":
         pod = view.get("Pod", ns, target.name)

@@ -188,7 +188,7 @@ def test_offline_node_target_and_pipeline_into_why(plugin):
     (["deploy/memory-hogg"], "did you mean memory-hog"),
     (["frobnicate/x"], "unknown kind 'frobnicate'"),
     (["-o", "table"], "invalid choice"),
-    (["-n", "default", "-A"], "either -n/--namespace or -A"),
+    (["-A", "deploy/memory-hog"], "cannot be retrieved by name across all namespaces"),
 ])
 def test_bad_input_is_exit_2_with_one_line(cluster, kubectl, args, says):
     api = cluster(scenario("03-resource-constraints"), scenario("31-node-oom"))
