@@ -57,6 +57,29 @@ def meta(obj: dict) -> dict:
     return obj.get("metadata") or {}
 
 
+def log_need(pod: dict) -> int:
+    """How much a pod's diagnosis needs its log (0: not at all): an init container that fails
+    (the pod cannot start) before an app container in a crash loop, before one that exited with an
+    error once, before an init container still running (stuck waiting); more restarts first."""
+    status = pod.get("status") or {}
+    need = 0
+    for group, weight in (("initContainerStatuses", 4), ("containerStatuses", 3)):
+        for cs in status.get(group) or []:
+            state, last = cs.get("state") or {}, (cs.get("lastState") or {}).get("terminated") or {}
+            term = state.get("terminated") or {}
+            restarts = min(int(cs.get("restartCount") or 0), 9)
+            if (term or last).get("reason") in ("StartError", "ContainerCannotRun"):
+                continue  # the process never ran: there is no log to read
+            if (state.get("waiting") or {}).get("reason") == "CrashLoopBackOff" \
+                    or term.get("exitCode") not in (None, 0):
+                need = max(need, weight * 10 + restarts)
+            elif last.get("exitCode") not in (None, 0):
+                need = max(need, 20 + restarts)
+            elif group == "initContainerStatuses" and "running" in state:
+                need = max(need, 10)
+    return need
+
+
 def key_of(obj: dict) -> Tuple[str, str]:
     m = meta(obj)
     return (m.get("namespace") or "", m.get("name") or "")
@@ -124,6 +147,7 @@ class ClusterView:
     _event_indexes: Dict[int, tuple] = field(default_factory=dict)
     _logs_fetched_for: set = field(default_factory=set)
     _logs_skipped_for: set = field(default_factory=set)
+    _logs_chosen: Optional[set] = None      # the pods a scan's log budget goes to (log_priority)
     _now: Optional[datetime] = None
 
     # ---- time -------------------------------------------------------------------------------
@@ -430,7 +454,11 @@ class ClusterView:
         if lkey in self._logs:
             return self._logs[lkey]
         if self.options.scan and not self.backend.offline and (ns, name) not in self._logs_fetched_for:
-            if len(self._logs_fetched_for) >= self.options.log_budget:
+            # The budget goes to the pods whose diagnosis needs a log, most severe first (not to
+            # whichever pods the analyzers happen to reach first); left-over slots to the rest.
+            chosen = self._log_priority()
+            if (ns, name) not in chosen and \
+                    len(self._logs_fetched_for | chosen) >= self.options.log_budget:
                 self._logs_skipped_for.add((ns, name))
                 return None
         self._logs_fetched_for.add((ns, name))
@@ -445,10 +473,25 @@ class ClusterView:
         self._logs[lkey] = text
         return text
 
+    def _log_priority(self) -> set:
+        if self._logs_chosen is None:
+            ranked = sorted(((log_need(p), key_of(p)) for p in self.list("Pod", self.options.namespace)),
+                            key=lambda x: (-x[0], x[1]))
+            chosen = [k for need, k in ranked if need > 0]
+            if self.options.log_budget != float("inf"):
+                chosen = chosen[:int(self.options.log_budget)]
+            self._logs_chosen = set(chosen)
+        return self._logs_chosen
+
+    def log_skipped(self, pod: dict) -> bool:
+        """True when a scan did not read this pod's log because of its log budget."""
+        return key_of(pod) in self._logs_skipped_for
+
     def finish_notes(self) -> List[str]:
         if self._logs_skipped_for:
-            self.note(f"logs not fetched for {len(self._logs_skipped_for)} more failing pod(s) "
-                      f"(scan limit {self.options.log_budget}; use --logs to read them all)")
+            self.note(f"logs not read for {len(self._logs_skipped_for)} more pod(s): a scan reads the "
+                      f"logs of {self.options.log_budget} pods, those whose diagnosis needs one most "
+                      f"first; use --logs to read them all")
         return self.notes
 
     # ---- owners -----------------------------------------------------------------------------

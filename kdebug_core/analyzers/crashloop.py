@@ -276,6 +276,9 @@ def _kill_evidence(ctx: PodContext, c: Container, code: int, probe_kills: List[d
 
 def _log_evidence(ctx: PodContext, c: Container, log: Optional[str], which: str,
                   previous: bool = True) -> List[str]:
+    if log is None and ctx.view.log_skipped(ctx.pod):
+        return [f"log of the {which} not read: a scan reads the logs of a few pods, the most severe "
+                f"first (--logs reads them all); read it with {ctx.logs_cmd(c.name, previous=previous)}"]
     if log is None:
         return [f"log of the {which} not available here: read it with "
                 f"{ctx.logs_cmd(c.name, previous=previous)}"]

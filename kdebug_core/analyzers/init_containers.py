@@ -146,7 +146,8 @@ def _failure(ctx: PodContext, c: Container, term: dict, previous: bool) -> Findi
     which = "previous log" if previous else "log"
     evidence += [f"{which}: {clean(line)}" for line in shown]
     if log is None:
-        evidence.append(f"{which}: not available")
+        evidence.append(f"{which}: not read (a scan reads the logs of a few pods, the most severe first; "
+                        f"--logs reads them all)" if ctx.view.log_skipped(ctx.pod) else f"{which}: not available")
     backoff = ctx.events_where("BackOff", c.name, init=True)
     if backoff:
         evidence.append(ctx.describe_event(backoff[-1]))
@@ -311,10 +312,11 @@ def _dependency_checks(ctx: PodContext, hosts) -> List[str]:
                 out.append(fix(f"kubectl get pods -n {quote(ns)} -l {quote(sel)}",
                                f"the pods behind service {name}: why are they not ready?"))
                 continue
-        if state == "missing":
-            # `get svc NAME` would only answer NotFound, which is known: list what is there instead.
+        if state in ("missing", "unknown"):
+            # `get svc NAME` would answer NotFound if it is missing: list what is there instead
+            # (the same command whether the files said so or the API did).
             out.append(fix(f"kubectl get svc -n {quote(ns)}",
-                           f"no service {name} in namespace {ns}: which services are there?"))
+                           f"is there a service {name} in namespace {ns}? (its name may differ)"))
         else:
             out.append(f"kubectl get svc,endpoints {quote(name)} -n {quote(ns)}")
         if state in ("missing", "unknown"):
