@@ -74,9 +74,11 @@ def _state(ev: ProbeEvidence, kind: str) -> Optional[str]:
             return "warning"
         return "warning" if _after_start(ev, kind) and recent(ev.ctx, f) else None
     # readiness
-    if not is_running(c) and not (ev.kills or ev.kill_certainty("liveness")
-                                  or ev.kill_certainty("startup")):
+    if c.status and not is_running(c) and not (ev.kills or ev.kill_certainty("liveness")
+                                               or ev.kill_certainty("startup")):
         return None  # crashing by itself: readiness failures are a symptom of the crash
+    # (No container status recorded at all, as in an events dump: the failures are the evidence;
+    # the kubelet runs readiness probes only while the container runs.)
     if ev.probes.get("startup") and c.status.get("started") is False:
         return None  # readiness does not run before the startup probe succeeds
     if f is None:
@@ -115,8 +117,8 @@ def _expired_not_ready(ev: ProbeEvidence) -> bool:
 
 def failed(ev: ProbeEvidence, kind: str, mismatch: Optional[Finding]) -> Optional[Finding]:
     p = ev.probes.get(kind)
-    if p is None and kind not in ev.fails:
-        return None
+    if p is None and kind not in ev.fails and not ev.kills.get(kind):
+        return None  # no such probe, and nothing says one failed (a thin spec may omit it)
     if ev.ports.get(kind, (None, ""))[1] == "missing-name":
         return None  # the kubelet cannot even run it: ProbePortMismatch says so
     severity = _state(ev, kind)
@@ -132,7 +134,10 @@ def failed(ev: ProbeEvidence, kind: str, mismatch: Optional[Finding]) -> Optiona
     summary += f"; {effect}" if effect else ""
     evidence = ev.failure_evidence(kind)
     certainty = ev.kill_certainty(kind)
-    if f is None:
+    if f is None and ev.kills.get(kind):
+        evidence.append(f"no Unhealthy events about the {kind} probe are on record (events expire "
+                        f"after an hour): only the kill is")
+    elif f is None:
         evidence.append(NO_EVENTS.format(kind=kind))
     elif certainty == "inferred":
         evidence.append(f"inferred, not seen: no Killing event names the {kind} probe (events "
@@ -183,19 +188,22 @@ def _what_fails(ev: ProbeEvidence, kind, p: Optional[Probe], cause, code, f: Opt
     path = clean(p.path) if p is not None and p.is_http else ""
     port = clean(str(ev.port_of(kind))) if p is not None and p.port is not None else "?"
     times = f" ({f.count} failures)" if f and f.count > 1 else ""
+    # Where it asks: "for /healthz on port 8080"; with no probe spec recorded, nothing to say.
+    where = f" for {path} on port {port}" if p is not None else ""
+    on_port = f" on port {port}" if p is not None else ""
     if cause == "HTTPStatus":
         if code == 404:
-            return f"{head} gets HTTP 404 for {path} on port {port}{times}: the app has no such path"
+            return f"{head} gets HTTP 404{where}{times}: the app has no such path"
         if code in (401, 403):
-            return (f"{head} gets HTTP {code} for {path} on port {port}{times}: the endpoint wants "
+            return (f"{head} gets HTTP {code}{where}{times}: the endpoint wants "
                     f"credentials, and the kubelet sends none")
         if code is not None and code >= 500:
-            return (f"{head} gets HTTP {code} for {path} on port {port}{times}: the app answers but "
+            return (f"{head} gets HTTP {code}{where}{times}: the app answers but "
                     f"reports itself unhealthy")
-        return (f"{head} gets HTTP {code} for {path} on port {port}{times}: the kubelet only accepts "
+        return (f"{head} gets HTTP {code}{where}{times}: the kubelet only accepts "
                 f"200-399")
     if cause == "ConnectionRefused":
-        return f"{head} is refused on port {port}{times}: nothing listens there"
+        return f"{head} is refused{on_port}{times}: nothing listens there"
     if cause == "Timeout":
         t = p.timeout if p is not None else 1
         return (f"{head} gets no answer within {t}s (timeoutSeconds){times}: the app is too slow "
@@ -208,7 +216,7 @@ def _what_fails(ev: ProbeEvidence, kind, p: Optional[Probe], cause, code, f: Opt
     if cause == "ConnectionReset":
         return f"{head} has its connection to port {port} closed by the app{times}"
     if cause == "Unreachable":
-        return f"{head} cannot reach the pod on port {port}{times}: a network problem on the node"
+        return f"{head} cannot reach the pod{on_port}{times}: a network problem on the node"
     if cause == "GRPCNotServing":
         return f"{head} is answered NOT_SERVING by the app's gRPC health service{times}"
     if cause == "ProbeError":
@@ -217,6 +225,10 @@ def _what_fails(ev: ProbeEvidence, kind, p: Optional[Probe], cause, code, f: Opt
     if cause is None:
         if kind == "readiness":
             return f"container {c.name} is running but its readiness probe has not passed"
+        if ev.kills.get(kind) and f is None:
+            return (f"the {kind} probe of container {c.name} failed"
+                    + (f" {p.failure_threshold} times in a row" if p else "")
+                    + " (its Unhealthy events are not on record, so how it failed is not known)")
         return (f"container {c.name} keeps being stopped by a signal (exit code "
                 f"{(c.last_terminated or {}).get('exitCode')}, not an OOM kill) and is not ready; it "
                 f"has a {kind} probe, the likely cause, but no event is left to show it failing")
@@ -227,7 +239,8 @@ def _effect(ev: ProbeEvidence, kind: str, severity: str) -> str:
     c = ev.c
     if kind in ("liveness", "startup"):
         kills = ev.kill_count(kind)
-        restarts = f"{c.restarts} restart{'s' if c.restarts != 1 else ''}"
+        restarts = (f"{c.restarts} restart{'s' if c.restarts != 1 else ''}" if "restartCount" in c.status
+                    else f"created {ev.created} times" if ev.created > 1 else "restart count not recorded")
         certainty = ev.kill_certainty(kind)
         if certainty == "confirmed":
             why = "before it finished starting" if kind == "startup" else "to restart it"
@@ -258,7 +271,9 @@ def _effect(ev: ProbeEvidence, kind: str, severity: str) -> str:
 def _fixes(ev: ProbeEvidence, kind, p: Optional[Probe], cause, code, mismatch) -> List[str]:
     ctx, c = ev.ctx, ev.c
     if p is None:
-        return [f"kubectl describe pod {quote(ctx.name)} {ctx.ns_flag}"]
+        # The probe's settings were not recorded: read them, and what the app said before it died.
+        return [f"kubectl describe pod {quote(ctx.name)} {ctx.ns_flag}",
+                ctx.logs_cmd(c.name, previous=_killed(ev, kind))]
     if mismatch is not None:
         return list(mismatch.suggestions)
     spec_key = SPEC_KEY[kind]

@@ -676,3 +676,23 @@ def test_an_events_only_dump_past_the_threshold_is_an_inferred_kill_that_says_wh
     assert "19 failures are past its failureThreshold of 3, so the kubelet restarts the container" in live.summary
     assert "no container status recorded" in live.details["inferredFrom"]
     assert any("settings were not recorded" in b for b in live.details["inferredFrom"])
+
+
+def test_readiness_failures_of_an_events_only_dump_are_reported_without_a_status():
+    """istio/istio#23410: Readiness 503 x298, no container status, no probe spec."""
+    found = findings_for("app-with-sidecar", "readiness-503-events-only-istio-proxy.yaml")
+    f = only(found, "ReadinessProbeFailed")
+    assert f.container == "istio-proxy" and f.cause == "HTTPStatus" and f.severity == "error"
+    assert f.summary.startswith("the readiness probe of container istio-proxy gets HTTP 503 (298 failures)")
+    assert " on port ?" not in f.summary and " for  " not in f.summary
+
+
+def test_a_killing_event_alone_is_a_confirmed_liveness_kill_even_without_unhealthy_events():
+    """aws-samples/eks-blueprints-for-terraform-workshop#24: only Killing, Created x2."""
+    f = only(findings_for("carts-66c7c59ddf-64lsb", "killing-only-no-unhealthy-events-eks.yaml"),
+             "LivenessProbeFailed")
+    assert f.details["certainty"] == "confirmed" and f.severity == "error" and f.cause is None
+    assert "killed by its liveness probe" in f.summary and "(created 2 times)" in f.summary
+    assert "its Unhealthy events are not on record" in f.summary
+    assert not any(e.startswith("no Unhealthy or Killing events") for e in f.evidence)
+    assert "kubectl logs carts-66c7c59ddf-64lsb -n carts -c carts --previous" in f.suggestions
