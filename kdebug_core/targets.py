@@ -154,13 +154,33 @@ def pods_of(view: ClusterView, target: Target, namespace: Optional[str],
     except NotFoundError as exc:
         if not target.from_stdin:
             raise
-        message = f"{exc} (from standard input: skipped; the other targets are diagnosed)"
-        if missing is not None:
-            missing.append(message)
-        else:
-            from .sanitize import one_line
-            print(f"error: {one_line(message, 1000)}", file=sys.stderr)
+        _skip(exc, missing)
         return []
+
+
+def lookup(view: ClusterView, target: Target, namespace: Optional[str],
+           missing: Optional[List[str]] = None) -> Optional[dict]:
+    """The object a target names (a workload, a Service, an Ingress...), or None for a stdin line
+    whose object no longer exists (reported as `pods_of` does); a named target that does not exist
+    raises NotFoundError."""
+    ns = None if target.kind == "Node" else (target.namespace or namespace)
+    obj = view.get(target.kind, ns, target.name)
+    if obj is not None:
+        return obj
+    exc = not_found(view, target.kind, target.name, ns)
+    if not target.from_stdin or not isinstance(exc, NotFoundError):
+        raise exc
+    _skip(exc, missing)
+    return None
+
+
+def _skip(exc: Exception, missing: Optional[List[str]]):
+    message = f"{exc} (from standard input: skipped; the other targets are diagnosed)"
+    if missing is not None:
+        missing.append(message)
+    else:
+        from .sanitize import one_line
+        print(f"error: {one_line(message, 1000)}", file=sys.stderr)
 
 
 def _pods_of(view: ClusterView, target: Target, namespace: Optional[str]) -> List[dict]:

@@ -53,3 +53,16 @@ def test_a_named_target_that_does_not_exist_still_stops_the_run():
     view = view_of(f"{SCENARIOS}/02-crashloop-backoff")
     with pytest.raises(NotFoundError):
         pods_of(view, parse_target("crasher-gone", ("Pod",)), "default")
+
+
+def test_lookup_skips_a_vanished_stdin_workload_and_raises_for_a_named_one():
+    from kdebug_core.targets import lookup
+    view = view_of(f"{SCENARIOS}/02-crashloop-backoff")
+    gone = targets_from_stdin("default/deployment.apps/gone\n", ("Deployment",))[0]
+    missing = MissingTargets()
+    assert lookup(view, gone, "default", missing) is None
+    assert len(missing) == 1 and 'deployment "gone" not found in namespace default' in missing[0]
+    with pytest.raises(NotFoundError):
+        lookup(view, parse_target("deploy/gone", ("Deployment",)), "default")
+    pod = next(iter(view.list("Pod", "default")))
+    assert lookup(view, parse_target(pod["metadata"]["name"], ("Pod",)), "default") is pod
