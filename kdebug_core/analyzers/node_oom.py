@@ -81,12 +81,16 @@ class Kill:
 def node_events(view: ClusterView, node: str) -> List[dict]:
     """Events about a Node, oldest first. Node events live in namespace `default`."""
     if view.options.scan or view.offline:
-        pool = [e for e in view.list("Event", "default")
-                if (e.get("involvedObject") or {}).get("kind") == "Node"
-                and (e.get("involvedObject") or {}).get("name") == node]
-        return sorted(pool, key=lambda e: event_time(e) or view.now)
+        # Grouped by node once for the run, not a pass over namespace default's events per pod.
+        by_node = view.group("Event", "default", "about-node", _node_of_event)
+        return sorted(by_node.get(node, []), key=lambda e: event_time(e) or view.now)
     # One pod: the server filters by involvedObject (the view's field-selected event read).
     return view.events_for({"metadata": {"name": node}}, "Node")
+
+
+def _node_of_event(ev: dict) -> Optional[str]:
+    io = ev.get("involvedObject") or {}
+    return io.get("name") if io.get("kind") == "Node" else None
 
 
 def _parse(ev: dict, node: str) -> Optional[Kill]:

@@ -447,6 +447,12 @@ def services_selecting(ctx: PodContext) -> List[dict]:
     scope = ctx.view.options.namespace
     pool = ctx.view.list("Service") if scope in (None, ctx.namespace) \
         else ctx.view.list("Service", ctx.namespace)
+    if scope is None:
+        # A cluster-wide scan: the pod's namespace's Services only (grouped once, not a pass over
+        # every Service of the cluster per pod) — unless some Service has no namespace at all.
+        by_ns = ctx.view.group("Service", None, "namespace", lambda s: meta(s).get("namespace") or "")
+        if "" not in by_ns:
+            pool = by_ns.get(ctx.namespace, [])
     labels = meta(ctx.pod).get("labels") or {}
     out: Dict[str, dict] = {}
     # Offline, an applied manifest (no namespace) may sit next to the live object: keep one per name,

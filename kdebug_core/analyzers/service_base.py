@@ -119,6 +119,10 @@ def port_label(service_port: dict) -> str:
     return (f"{name} " if name else "") + f"{service_port.get('port')}/{service_port.get('protocol') or 'TCP'}"
 
 
+def _str_or_none(value) -> Optional[str]:
+    return value if isinstance(value, str) else None
+
+
 def selector_text(selector: Dict[str, str]) -> str:
     return ",".join(f"{k}={v}" for k, v in selector.items())
 
@@ -176,9 +180,19 @@ class ServiceContext:
     def pods(self) -> List[dict]:
         """Pods of the Service's namespace that carry every selector label."""
         if self._pods is None:
-            self._pods = [p for p in self.view.list("Pod", self.namespace) if self.selects(p)] \
-                if self.selector else []
+            self._pods = [p for p in self._candidates() if self.selects(p)] if self.selector else []
         return self._pods
+
+    def _candidates(self) -> List[dict]:
+        """The namespace's pods that carry the selector's first label with its value (grouped once
+        per label key for the run), in list order: a superset of the selected pods, found
+        without a pass over the namespace's pods per Service."""
+        key, value = next(iter(self.selector.items()))
+        if not isinstance(key, str) or not isinstance(value, str):
+            return self.view.list("Pod", self.namespace)
+        by_value = self.view.group("Pod", self.namespace, "label:" + key,
+                                   lambda p: _str_or_none((meta(p).get("labels") or {}).get(key)))
+        return by_value.get(value, [])
 
     def namespace_pods(self) -> List[dict]:
         return self.view.list("Pod", self.namespace)
@@ -206,8 +220,10 @@ class ServiceContext:
         return self._endpoints
 
     def _read_endpoints(self) -> Endpoints:
-        slices = [s for s in self.view.list("EndpointSlice", self.namespace)
-                  if (meta(s).get("labels") or {}).get(SERVICE_NAME_LABEL) == self.name]
+        # EndpointSlices by Service, grouped once for the run.
+        slices = self.view.group("EndpointSlice", self.namespace, "service-name",
+                                 lambda s: (meta(s).get("labels") or {}).get(SERVICE_NAME_LABEL)
+                                 ).get(self.name, [])
         if slices:
             return Endpoints("EndpointSlice", _from_slices(slices), slices)
         legacy = self.view.get("Endpoints", self.namespace, self.name)

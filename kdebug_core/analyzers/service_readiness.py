@@ -25,11 +25,12 @@ def analyze(view, service: dict, plugin: str) -> List[Finding]:
     if ctx.type == "ExternalName" or ctx.spec.get("publishNotReadyAddresses"):
         return []
     eps = ctx.endpoints()
-    pods_by_name = {meta(p).get("name"): p for p in ctx.view.list("Pod", ctx.namespace)}
+    # The namespace's pods by name, grouped once for the run (not rebuilt per Service).
+    pods_by_name = ctx.view.group("Pod", ctx.namespace, "name", lambda p: meta(p).get("name"))
     not_ready: "OrderedDict[str, tuple]" = OrderedDict()   # key -> (pod or None, endpoint or None)
     for e in eps.not_ready:
         key = e.pod or e.address
-        not_ready[key] = (pods_by_name.get(e.pod) if e.pod else None, e)
+        not_ready[key] = ((pods_by_name.get(e.pod) or [None])[-1] if e.pod else None, e)
     listed = {e.pod for e in eps.items if e.pod}
     for pod in ctx.pods():
         name = meta(pod).get("name")

@@ -83,8 +83,9 @@ def _why(node: dict) -> str:
 
 
 def _pods_on(view: ClusterView, name: str) -> List[dict]:
-    return [p for p in view.list("Pod", None) if (p.get("spec") or {}).get("nodeName") == name
-            and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")]
+    on_node = view.group("Pod", None, "nodeName", lambda p: (p.get("spec") or {}).get("nodeName"))
+    return [p for p in on_node.get(name, [])
+            if (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")]
 
 
 def _suggestions(node_name: str, stuck: Optional[dict]) -> List:
