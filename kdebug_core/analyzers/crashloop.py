@@ -428,10 +428,18 @@ def _sigkill(ctx: PodContext, c: Container) -> Optional[Finding]:
     if node:
         suggestions.append(f"kubectl describe node {shlex.quote(node)}")
     suggestions.append(ctx.logs_cmd(c.name, previous=c.terminated is None))
+    summary = (f"container {c.name} was killed with SIGKILL (exit 137, reason "
+               f"{clean(term.get('reason') or 'unknown')}) by something other than the OOM killer")
+    # Recovered: running and ready again since that one kill. History worth knowing, not a problem
+    # now (severity info: the pod is healthy; kubernetes/kubernetes#122256 is such a near miss).
+    recovered = bool(c.state.get("running")) and bool(c.status.get("ready")) and not deleting \
+        and c.restarts <= 1
+    if recovered:
+        since = (c.state.get("running") or {}).get("startedAt")
+        summary += (f"; it has been running and ready since"
+                    + (f" {clean(since)}" if since else "") + ", so this is history")
     return ctx.finding(
-        "ContainerExitedSIGKILL",
-        f"container {c.name} was killed with SIGKILL (exit 137, reason "
-        f"{clean(term.get('reason') or 'unknown')}) by something other than the OOM killer",
+        "ContainerExitedSIGKILL", summary, severity="info" if recovered else None,
         container=c.name, evidence=evidence, suggestions=suggestions,
         details={"exitCode": 137, "restartCount": c.restarts, "lastReason": term.get("reason"),
                  "ranSeconds": ran, "finishedAt": term.get("finishedAt")})

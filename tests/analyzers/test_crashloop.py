@@ -149,7 +149,10 @@ def test_nginx_killed_by_liveness_exits_0_and_is_not_called_a_run_to_completion_
 def test_sigkill_without_oom_or_probe_on_a_container_that_is_not_looping():
     f = only(diagnose("exit-137-sigkill-not-oom-no-probe.json", "cache-warmer-7b6d5c4f8-h4n8s"),
              "ContainerExitedSIGKILL")
-    assert f.severity == "warning"
+    # Killed once, running and ready again since: history (info, exit 0), still explained —
+    # a healthy near miss as in kubernetes/kubernetes#122256 (tests/corpus/056).
+    assert f.severity == "info"
+    assert "it has been running and ready since 2024-07-19T03:44:12Z, so this is history" in f.summary
     assert f.container == "warmer"
     assert "killed with SIGKILL" in f.summary
     assert "something other than the OOM killer" in f.summary
@@ -315,3 +318,18 @@ def test_exit_codes_below_129_are_the_applications_own():
     assert exit_code_meaning(136).startswith("floating-point exception, SIGFPE (128+8)")
     assert exit_code_meaning(159).startswith("crashed with SIGSYS (128+31)")
     assert exit_code_meaning(130) == "killed by SIGINT (128+2)"
+
+
+def test_a_second_sigkill_of_a_ready_container_is_a_warning_again():
+    def twice(pod):
+        pod["status"]["containerStatuses"][0]["restartCount"] = 2
+    ctx = _edited("exit-137-sigkill-not-oom-no-probe.json", "cache-warmer-7b6d5c4f8-h4n8s", twice)
+    f = only(crashloop.analyze(ctx), "ContainerExitedSIGKILL")
+    assert f.severity == "warning" and "history" not in f.summary
+
+
+def test_a_sigkilled_container_that_is_not_ready_is_a_warning():
+    def unready(pod):
+        pod["status"]["containerStatuses"][0]["ready"] = False
+    ctx = _edited("exit-137-sigkill-not-oom-no-probe.json", "cache-warmer-7b6d5c4f8-h4n8s", unready)
+    assert only(crashloop.analyze(ctx), "ContainerExitedSIGKILL").severity == "warning"
