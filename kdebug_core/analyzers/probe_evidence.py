@@ -194,6 +194,15 @@ def stopped_on_request(term: Optional[dict]) -> bool:
     return killed_by_signal(term) or (bool(term) and exit_code(term) == 0)
 
 
+def _names_container(ev: dict, name: str) -> bool:
+    """An event with no fieldPath (a pasted `describe`) is this container's only if its message
+    names it (`Created container app`) or names none (`Created container`, docker's old form)."""
+    if (ev.get("involvedObject") or {}).get("fieldPath"):
+        return True
+    m = re.search(r"(?:Created|Started) container\s+(\S+)", ev.get("message") or "", re.I)
+    return m is None or m.group(1) == name or m.group(1) == "with"  # "Created container with docker id"
+
+
 def read_backoffs(ctx: PodContext, c: Container) -> List[dict]:
     """`BackOff` events saying the container keeps being restarted."""
     return [e for e in ctx.events_where("BackOff", c.name) if _BACKOFF.search(e.get("message") or "")]
@@ -251,8 +260,8 @@ class ProbeEvidence:
         self.kills = read_kills(ctx, c)
         self.backoffs = read_backoffs(ctx, c)
         # "Created container app" (x30): how many times the kubelet created it, restarts included.
-        self.created = max([int(e.get("count") or 1) for e in ctx.events_where("Created", c.name)]
-                           or [0])
+        self.created = max([int(e.get("count") or 1) for e in ctx.events_where("Created", c.name)
+                            if _names_container(e, c.name)] or [0])
         self.ports = {k: resolve_port(c.spec, p.port) for k, p in self.probes.items() if not p.host}
         self.now: Dict[str, Outcome] = {}  # --probe-now answers
         if session is not None:

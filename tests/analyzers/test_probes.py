@@ -696,3 +696,14 @@ def test_a_killing_event_alone_is_a_confirmed_liveness_kill_even_without_unhealt
     assert "its Unhealthy events are not on record" in f.summary
     assert not any(e.startswith("no Unhealthy or Killing events") for e in f.evidence)
     assert "kubectl logs carts-66c7c59ddf-64lsb -n carts -c carts --previous" in f.suggestions
+
+
+def test_created_events_of_a_pasted_describe_count_only_for_the_container_they_name():
+    from kdebug_core.analyzers.probe_evidence import _names_container
+    io = {"kind": "Pod", "name": "p"}
+    assert _names_container({"involvedObject": io, "message": "Created container carts"}, "carts")
+    assert not _names_container({"involvedObject": io, "message": "Created container istio-proxy"}, "carts")
+    # dockershim's old form names no container
+    assert _names_container({"involvedObject": io, "message": "Created container with docker id 84ca35d0421b"}, "x")
+    assert _names_container({"involvedObject": dict(io, fieldPath="spec.containers{a}"),
+                             "message": "Created container b"}, "a")
