@@ -98,6 +98,13 @@ class Finding:
         return [as_fix(s) for s in self.suggestions]
 
     @property
+    def group(self) -> str:
+        """`shop/deployment/web:CrashLoopBackOff:app:Error` — the same on every pod of one owner with
+        the same reason, container and cause: one root cause, which `text` shows once (SPEC)."""
+        who = self.owner if (self.owner is not None and self.object.kind == "Pod") else self.object
+        return f"{who.slug()}:{self.reason}:{self.container or ''}:{self.cause or ''}"
+
+    @property
     def rank(self) -> int:
         return SEVERITY_RANK[self.severity]
 
@@ -119,6 +126,7 @@ class Finding:
         fixes = self.fixes
         d["suggestions"] = [str(x) for x in fixes]
         d["fixes"] = [{"command": str(x), "why": x.why} for x in fixes]
+        d["group"] = self.group
         if self.details:
             d["details"] = self.details
         if self.related:
@@ -142,6 +150,8 @@ class Report:
     # Objects with nothing wrong found that cannot be called healthy because a read they needed
     # failed: slug -> what was missing.
     unverified: Dict[str, str] = field(default_factory=dict)
+    # Pod slug -> its top owner's slug, for every pod examined ("on 3 of 10 pods of deployment/x").
+    owners: Dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> Dict[str, Any]:
         d: Dict[str, Any] = {

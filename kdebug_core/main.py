@@ -50,14 +50,8 @@ def _run(opts, stdin, stdout) -> int:
     from .render import render
 
     view, targets, namespace = engine.open_view(opts, stdin)
-    if opts.plugin.subject == "service":
-        from .services import build_service_report
-        report = build_service_report(view, opts, targets, namespace)
-    else:
-        pods = engine.select_pods(view, opts, targets, namespace)
-        report = engine.build_report(view, opts, pods)
-        if not pods:
-            report.notes.append(engine.empty_scope_hint(view, opts, targets, namespace))
+    from .subjects import build_report  # pods, workloads, Services, Ingresses, nodes: one registry
+    report = build_report(view, opts, targets, namespace)
     for note in getattr(view.backend, "notes", ()):  # objects the source left out (sources/shape.py)
         if note not in report.notes:
             report.notes.append(note)

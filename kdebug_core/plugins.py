@@ -58,7 +58,7 @@ PLUGINS = {
             "Check a Service against the pods it should reach: selector against labels, "
             "targetPort against container ports, readiness of the backends, pods in other "
             "namespaces and NetworkPolicies that isolate them."),
-        target_kinds=("Service",),
+        target_kinds=("Service", "Ingress"),
         scan_without_target=True,
         subject="service",
         examples=("kubectl endpoints-check backend-service", "kubectl endpoints-check -A"),

@@ -25,6 +25,7 @@ POD_ANALYZERS = {
         cannot_run.analyze,
         oom_killed.analyze,
         node_oom.analyze,
+        memory_usage.analyze_for_why,   # oomcheck's MemoryNearLimit: why merges the other plugins
         probes.analyze,
         crashloop.analyze,
         not_ready.analyze,
@@ -48,6 +49,14 @@ from . import service_netpol, service_ports, service_readiness, service_selector
 SERVICE_ANALYZERS = {"endpoints-check": [
     service_selector.analyze, service_readiness.analyze, service_ports.analyze, service_netpol.analyze]}
 SCOPE_ANALYZERS = {"oomcheck": [node_oom.analyze_scope, memory_usage.analyze_scope], "why": []}
+
+# The other subjects (see kdebug_core/subjects.py): a workload itself (`analyze(ctx:
+# WorkloadContext)`), a node and an Ingress (`analyze(view, obj, plugin)`).
+from .workload import creation, cronjob, job, rollout  # noqa: E402
+from .ingress import backend as ingress_backend, ingress_class, tls as ingress_tls  # noqa: E402
+WORKLOAD_ANALYZERS = {"why": [creation.analyze, rollout.analyze, job.analyze, cronjob.analyze]}
+NODE_ANALYZERS = {"why": [node_not_ready.analyze_node]}
+INGRESS_ANALYZERS = {"endpoints-check": [ingress_class.analyze, ingress_backend.analyze, ingress_tls.analyze]}
 
 # When a container has the finding on the right, the one on the left only repeats its symptom:
 # a container that is OOM-killed or cannot start also crash-loops, but the cause is the other one.

@@ -130,11 +130,11 @@ def _claim(ctx: PodContext, claim: str):
                             f'pre-created volume (storageClassName: "") and no PersistentVolume matches it',
                             evidence + _pv_evidence(ctx, pvc),
                             [fix("kubectl get pv", "volumes, their capacity, access modes and claims")])
+        # No storageClassName at all on a Pending claim: the DefaultStorageClass admission plugin
+        # found no default when the claim was created, and none has appeared since (1.28+ assigns
+        # one retroactively).
         classes = view.list("StorageClass")
-        default = [c for c in classes if (meta(c).get("annotations") or {}).get(DEFAULT_CLASS) == "true"]
-        if no_class is not None or (classes and not default):
-            return _no_default(ctx, claim, pvc, classes, evidence)
-        return None  # no class named, a default exists (or cannot be seen): the admission fills it in
+        return _no_default(ctx, claim, pvc, classes, evidence)
     if sc_name:
         sc = view.get("StorageClass", None, sc_name)
         if sc is None and view.exists("StorageClass", None, sc_name) is False:

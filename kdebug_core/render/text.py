@@ -69,20 +69,67 @@ def fix_lines(fixes, style: Style, indent: str) -> List[str]:
     return lines
 
 
+def _blocks(report: Report) -> "OrderedDict[tuple, List[Finding]]":
+    """Findings in the order to show them: one block per object, except that the same root cause
+    on several pods of one owner (same `group`: owner, reason, container, cause) is one block."""
+    pods_per_group: Dict[str, set] = {}
+    for f in report.findings:
+        if f.object.kind == "Pod" and f.owner is not None:
+            pods_per_group.setdefault(f.group, set()).add(f.object.slug())
+    folded = {g for g, pods in pods_per_group.items() if len(pods) > 1}
+    blocks: "OrderedDict[tuple, List[Finding]]" = OrderedDict()
+    for f in report.findings:
+        key = ("group", f.group) if f.group in folded else ("object", f.object.slug())
+        blocks.setdefault(key, []).append(f)
+    return blocks
+
+
+def _pods_of_owner(report: Report, owner_slug: str) -> int:
+    return sum(1 for o in report.owners.values() if o == owner_slug)
+
+
+def _group_lines(report: Report, found: List[Finding], style: Style, wide: bool) -> List[str]:
+    """One root cause on several pods of one owner: the owner, how many pods, the first pod's
+    evidence and the fixes once; every pod's name with -o wide."""
+    first = found[0]
+    owner = first.owner
+    pods = list(dict.fromkeys(f.object.name for f in found))
+    total = max(_pods_of_owner(report, owner.slug()), len(pods))
+    where = f" -n {clean(owner.namespace)}" if owner.namespace else ""
+    lines = [style(f"{owner.kind.lower()}/{clean(owner.name)}{where}", "bold")]
+    body = render_finding(first, style)
+    on = f"on {len(pods)} of {total} pods of {owner.kind.lower()}/{clean(owner.name)}"
+    if wide:
+        names = ", ".join(clean(p) for p in pods)
+    else:
+        names = ", ".join(clean(p) for p in pods[:2]) + (f" and {len(pods) - 2} more (-o wide lists them)"
+                                                         if len(pods) > 2 else "")
+    body.insert(2, f"    {on}: {names}")
+    body.insert(3, f"    {style(f'evidence and commands below are from pod {clean(first.object.name)}', 'dim')}")
+    lines.extend(body)
+    return lines
+
+
 def render(report: Report, color: bool = False, wide: bool = False, plugin: str = "why") -> str:
     style = Style(color)
     groups: "OrderedDict[str, List[Finding]]" = OrderedDict()
     for f in report.findings:
         groups.setdefault(f.object.slug(), []).append(f)
+    blocks = _blocks(report)
     out: List[str] = []
-    if len(groups) >= 4:
-        out.extend(_overview(groups, style))
+    if len(blocks) >= 4:
+        out.extend(_overview(report, blocks, style))
         out.append("")
-    for slug, found in groups.items():
-        found.sort(key=lambda f: -f.rank)
-        out.append(style(_object_header(found[0]), "bold"))
-        for f in found:
-            out.extend(render_finding(f, style))
+    for (what, key), found in blocks.items():
+        if what == "group":
+            out.extend(_group_lines(report, found, style, wide))
+            slug = found[0].object.slug()
+        else:
+            slug = key
+            found.sort(key=lambda f: -f.rank)
+            out.append(style(_object_header(found[0]), "bold"))
+            for f in found:
+                out.extend(render_finding(f, style))
         if wide and slug in report.timelines:
             out.append(f"  {style('timeline:', 'dim')}")
             for entry in report.timelines[slug]:
@@ -103,16 +150,21 @@ def render(report: Report, color: bool = False, wide: bool = False, plugin: str 
     return "\n".join(out) + "\n"
 
 
-def _overview(groups, style: Style) -> List[str]:
-    """A table first when a scan finds many objects: what is wrong where, at a glance."""
+def _overview(report: Report, blocks, style: Style) -> List[str]:
+    """A table first when a scan finds many objects: what is wrong where, at a glance (a root cause
+    shared by several pods of one owner is one row)."""
     from tabulate import tabulate
 
     rows = []
-    for found in groups.values():
+    for (what, _key), found in blocks.items():
         f = found[0]
         owner = f"{f.owner.kind.lower()}/{f.owner.name}" if f.owner else ""
         reasons = ", ".join(dict.fromkeys(x.reason for x in found if x.rank >= 1)) or found[0].reason
-        rows.append([clean(f.object.namespace or ""), clean(f.object.name), clean(f.container or ""),
+        name = f.object.name
+        if what == "group":
+            pods = len({x.object.slug() for x in found})
+            name = f"{pods} pods"
+        rows.append([clean(f.object.namespace or ""), clean(name), clean(f.container or ""),
                      reasons, clean(owner)])
     return tabulate(rows, headers=["NAMESPACE", "NAME", "CONTAINER", "REASON", "OWNER"],
                     tablefmt="plain").splitlines()
@@ -120,8 +172,13 @@ def _overview(groups, style: Style) -> List[str]:
 
 def _tally(report: Report, groups) -> str:
     problems = [g for g in groups.values() if any(f.rank >= 1 for f in g)]
-    errors = sum(1 for f in report.findings if f.severity == "error")
-    warnings = sum(1 for f in report.findings if f.severity == "warning")
+    # Root causes: one per group key (the same cause on ten pods of a Deployment is one problem).
+    causes: Dict[str, str] = {}
+    for f in report.findings:
+        if f.rank >= 1 and causes.get(f.group) != "error":
+            causes[f.group] = f.severity
+    errors = sum(1 for sev in causes.values() if sev == "error")
+    warnings = sum(1 for sev in causes.values() if sev == "warning")
     healthy = len([r for r in report.healthy if r.slug() not in groups or
                    not any(f.rank >= 1 for f in groups[r.slug()])])
     healthy_slugs = {r.slug() for r in report.healthy}
@@ -139,7 +196,9 @@ def _tally(report: Report, groups) -> str:
         return f"{healthy} {kind} examined: all healthy"
     parts = []
     if problems:
-        parts.append(f"{len(problems)} with problems ({errors} error{'s' if errors != 1 else ''}, "
+        on = noun if len(problems) == 1 else noun + "s"
+        parts.append(f"{len(causes)} problem{'s' if len(causes) != 1 else ''} on {len(problems)} {on} "
+                     f"({errors} error{'s' if errors != 1 else ''}, "
                      f"{warnings} warning{'s' if warnings != 1 else ''})")
     if pending:
         parts.append(f"{len(pending)} not healthy yet or outside this check")

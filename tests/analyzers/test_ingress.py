@@ -85,7 +85,9 @@ def test_a_tls_secret_that_does_not_exist_checked_by_metadata():
     assert run(tls.analyze, "docs") == []
 
 
-def test_without_secrets_in_the_input_nothing_is_claimed_missing(tmp_path):
+def test_without_secrets_in_the_input_the_secret_is_only_not_in_the_input(tmp_path):
     path = edited_fixture(tmp_path, "ingress", "shop-ingresses.json",
                           lambda items: items.__setitem__(slice(None), [o for o in items if o["kind"] != "Secret"]))
-    assert run(tls.analyze, "storefront", path) == []
+    f = only(run(tls.analyze, "storefront", path), "IngressTLSSecretMissing")
+    assert f.severity == "warning" and f.cause == "NotInInput"
+    assert "the input holds no Secret in namespace shop" in f.evidence[1]
