@@ -105,6 +105,9 @@ _REQUIRED_BY_KIND = {"Service": {("spec", "ports"): ("port",)}}
 _BY_KIND = {
     "Service": {"spec.selector": STR_MAP},
 }
+# Fields no analyzer reads, not walked (managedFields is most of a live object's size).
+_NOT_READ = {"managedFields", "last-applied-configuration"}
+
 # Real objects are a few levels deep (managedFields about 15); a document nested deeper is hostile.
 MAX_DEPTH = 100
 
@@ -112,6 +115,13 @@ _ROOT = {"status": OBJ, "spec": OBJ, "metadata": OBJ, "kind": STR, "apiVersion":
 
 
 def _ok(value, rule) -> bool:
+    t = type(value)
+    if rule is STR:
+        return t is str
+    if rule is OBJ:
+        return t is dict
+    if rule is INT:
+        return t is int
     if isinstance(rule, tuple):
         return any(_ok(value, r) for r in rule)
     if rule is OBJ:
@@ -161,73 +171,97 @@ def _expected(rule) -> str:
     return " or ".join(rule) if isinstance(rule, tuple) else rule
 
 
-def _strip_nulls(value):
-    """Drop null members of objects (an absent field, to the API); nulls in lists stay (wrong).
-    Iterative: the depth is checked afterwards, by `problem`."""
-    stack = [value]
-    while stack:
-        v = stack.pop()
-        if isinstance(v, dict):
-            for k in [k for k, x in v.items() if x is None]:
-                del v[k]
-            stack.extend(x for x in v.values() if isinstance(x, (dict, list)))
-        elif isinstance(v, list):
-            stack.extend(x for x in v if isinstance(x, (dict, list)))
-
-
 def problem(obj, kind: Optional[str] = None) -> Optional[str]:
     """What makes `obj` not an object of its kind (`spec.containers[0] is a string where an object
-    belongs`), or None. Nulls are stripped from `obj` in place first."""
+    belongs`), or None. Null fields are dropped from `obj` in place on the way."""
     if not isinstance(obj, dict):
         return f"{describe(obj)} where an object belongs"
-    _strip_nulls(obj)
+    for k in [k for k, v in obj.items() if v is None]:
+        del obj[k]
+    if any(not isinstance(k, str) for k in obj):
+        return "a field name that is not a string"
     for key, rule in _ROOT.items():
         if key in obj and not _ok(obj[key], rule):
             return f"{key} is {describe(obj[key])} where {_expected(rule)} belongs"
     m = obj.get("metadata")
     if not isinstance(m, dict):
         return "no metadata"
-    if not isinstance(m.get("name"), str) or not m.get("name"):
-        return "metadata.name is missing or not a string"
-    for path, rule in _BY_KIND.get(kind or obj.get("kind") or "", {}).items():
+    kind = kind or obj.get("kind") or ""
+    for path, rule in _BY_KIND.get(kind, {}).items():
         value = obj
         for part in path.split("."):
             value = value.get(part) if isinstance(value, dict) else None
         if value is not None and not _ok(value, rule):
             return f"{path} is {describe(value)} where {_expected(rule)} belongs"
-    if any(not isinstance(k, str) for k in obj):
-        return "a field name that is not a string"
-    required_by_kind = _REQUIRED_BY_KIND.get(kind or obj.get("kind") or "", {})
-    # Iterative walk: (value, its field name, its parent field name, path).
-    stack = [(v, k, "", k) for k, v in obj.items()]
+    required_by_kind = _REQUIRED_BY_KIND.get(kind, {})
+    # Iterative walk over the objects and lists inside (value, its field name, its parent's field
+    # name, path node, depth). Scalars are checked where their parent is visited; the path
+    # ("spec.containers[0].ports") is only spelled out for a note.
+    stack = [(obj, "", "", None, 0)]
     while stack:
-        value, name, parent, path = stack.pop()
-        rule = _IN_CONTEXT.get((parent, name)) or _RULES.get(name)
-        if rule is not None and not _ok(value, rule):
-            return f"{path} is {describe(value)} where {_expected(rule)} belongs"
-        if rule in (STR_MAP, QTY_MAP, STRS):
-            continue
-        depth = path.count(".") + path.count("[")
+        value, name, parent, node, depth = stack.pop()
         if depth > MAX_DEPTH:
-            return f"{path.split('.')[0]} is nested deeper than {MAX_DEPTH} levels"
-        if isinstance(value, dict):
-            if any(not isinstance(k, str) for k in value):
-                return f"{path} has a key that is not a string"
+            return f"{_spell(node)} is nested deeper than {MAX_DEPTH} levels"
+        if type(value) is dict:
             for field in _REQUIRED_IN_OBJECT.get(name, ()):
-                if field not in value:
-                    return f"{path} has no {field}"
-            stack.extend((v, k, name, f"{path}.{k}") for k, v in value.items())
-        elif isinstance(value, list):
+                if value.get(field) is None:
+                    return f"{_spell(node)} has no {field}"
+            why = _children(value, name, node, depth, stack)
+            if why:
+                return why
+        else:  # a list
             required = _REQUIRED_IN_LIST.get((parent, name)) or required_by_kind.get((parent, name), ())
-            for i, v in enumerate(value):
-                if isinstance(v, dict):
+            for i, item in enumerate(value):
+                if type(item) is dict:
                     for field in required:
-                        if field not in v:
-                            return f"{path}[{i}] has no {field}"
-                    if any(not isinstance(k, str) for k in v):
-                        return f"{path}[{i}] has a key that is not a string"
-                    stack.extend((vv, k, name, f"{path}[{i}].{k}") for k, vv in v.items())
+                        if item.get(field) is None:
+                            return f"{_spell((node, i))} has no {field}"
+                    why = _children(item, name, (node, i), depth + 1, stack)
+                    if why:
+                        return why
+                elif type(item) is list:
+                    stack.append((item, name, parent, (node, i), depth + 1))
     return None
+
+
+def _children(value: dict, name: str, node, depth: int, stack: list) -> Optional[str]:
+    """Check an object's fields; queue the objects and lists among them that are walked."""
+    nulls = None
+    for k, v in value.items():
+        if v is None:
+            nulls = (nulls or []) + [k]
+            continue
+        if type(k) is not str:
+            return f"{_spell(node)} has a key that is not a string"
+        rule = _IN_CONTEXT.get((name, k)) or _RULES.get(k)
+        if rule is not None:
+            if not _ok(v, rule):
+                return f"{_spell((node, k))} is {describe(v)} where {_expected(rule)} belongs"
+            if rule in _LEAVES:
+                continue
+        if k in _NOT_READ:
+            continue
+        if type(v) is dict or type(v) is list:
+            stack.append((v, k, name, (node, k), depth + 1))
+    for k in nulls or ():
+        del value[k]
+    return None
+
+
+_LEAVES = (STR_MAP, QTY_MAP, STRS, STR, INT, BOOL, INT_OR_STR, NUM)
+_CONTAINER_TYPES = (dict, list)
+
+
+def _spell(node) -> str:
+    """("spec", "containers", 0, "ports") as `spec.containers[0].ports`."""
+    steps = []
+    while node is not None:
+        node, step = node
+        steps.append(step)
+    out = ""
+    for step in reversed(steps):
+        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else step)
+    return out
 
 
 def label(obj, kind: Optional[str] = None) -> str:
