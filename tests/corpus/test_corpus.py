@@ -373,6 +373,7 @@ PROPERTY_GAPS = {
             "094-readiness-gate-condition-missing",
             "095-readiness-gate-alb-health-checks-failed",
             "099-crashloop-get-pods-only-2015",
+            "101-liveness-kill-dotnet-api-k0s",
         }),
     "probecheck": (
         "a pod that is not healthy for a reason outside probes is reported PodNotHealthy at info "
