@@ -244,8 +244,10 @@ class ClusterView:
             self.notes.append(text)
 
     # ---- objects ----------------------------------------------------------------------------
-    def list(self, kind: str, namespace=SCOPE) -> List[dict]:
-        """Every object of a kind in a namespace (default: the view's scope; None: all), cached."""
+    def list(self, kind: str, namespace=SCOPE, optional: bool = False) -> List[dict]:
+        """Every object of a kind in a namespace (default: the view's scope; None: all), cached.
+        `optional`: no verdict depends on it (metrics for `why`): a failed or unserved read gives
+        nothing, silently, and leaves the report complete."""
         ns = self.options.namespace if namespace is SCOPE else namespace
         info = BY_KIND.get(kind)
         if info is not None and not info.namespaced:
@@ -254,7 +256,7 @@ class ClusterView:
         # count then depends on the number of kinds, not of namespaces.
         if ns is not None and self.options.scan and self.options.namespace is None \
                 and (kind, ns) not in self._lists:
-            self.list(kind, None)
+            self.list(kind, None, optional=optional)
         # A cluster-wide list already fetched answers every namespace.
         if ns is not None and (kind, None) in self._lists:
             return self._by_namespace(kind).get(ns, _EMPTY)
@@ -263,10 +265,12 @@ class ClusterView:
             try:
                 items = self.backend.list(kind, ns, metadata_only=kind in METADATA_ONLY_KINDS)
             except ReadFailed as exc:
-                self._failed(kind, exc, ns)
+                if not optional:
+                    self._failed(kind, exc, ns)
                 items = []
             except NotServed as exc:
-                self._unserved(kind, exc)
+                if not optional:
+                    self._unserved(kind, exc)
                 items = []
             self._lists[cache_key] = [normalize_event(i) for i in items] if kind == "Event" else items
         return self._lists[cache_key]

@@ -25,6 +25,7 @@ POD_ANALYZERS = {
         cannot_run.analyze,
         oom_killed.analyze,
         node_oom.analyze,
+        memory_usage.analyze_for_why,   # oomcheck's MemoryNearLimit: why merges the other plugins
         probes.analyze,
         crashloop.analyze,
         not_ready.analyze,

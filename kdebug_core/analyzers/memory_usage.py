@@ -41,10 +41,13 @@ NO_METRICS_FILES = ("memory usage not known: the files hold no PodMetrics (save 
 
 # ---- reading the metrics API ---------------------------------------------------------------------
 
-def _metrics_list(view: ClusterView, namespace: str) -> List[dict]:
+def _metrics_list(view: ClusterView, namespace: str, optional: bool = False) -> List[dict]:
     try:
-        return view.list("PodMetrics", namespace)
+        return view.list("PodMetrics", namespace, optional=optional)
     except ClusterError as exc:
+        if optional:
+            view.prime("PodMetrics", namespace, [])
+            return []
         # An APIService whose backend is down answers 503: not a reason to abandon the run.
         view.note(f"memory usage not known: the metrics API did not answer ({clean(str(exc))})")
         view.prime("PodMetrics", namespace, [])
@@ -52,10 +55,11 @@ def _metrics_list(view: ClusterView, namespace: str) -> List[dict]:
         return []
 
 
-def pod_metrics(view: ClusterView, pod: dict) -> Optional[dict]:
-    """The PodMetrics object of a pod, or None (no metrics API, or no reading for this pod yet)."""
+def pod_metrics(view: ClusterView, pod: dict, optional: bool = False) -> Optional[dict]:
+    """The PodMetrics object of a pod, or None (no metrics API, or no reading for this pod yet).
+    `optional`: a metrics API that fails or is absent is not noted (see analyze_for_why)."""
     ns, name = meta(pod).get("namespace") or "default", meta(pod).get("name")
-    return next((m for m in _metrics_list(view, ns) if meta(m).get("name") == name), None)
+    return next((m for m in _metrics_list(view, ns, optional) if meta(m).get("name") == name), None)
 
 
 def container_usage(view: ClusterView, pod: dict, container: str) -> Optional[int]:
@@ -196,12 +200,19 @@ def resource_commands(ctx: PodContext, container: str, limit: str, request: str,
 
 # ---- MemoryNearLimit -----------------------------------------------------------------------------
 
-def analyze(ctx: PodContext) -> List[Finding]:
+def analyze_for_why(ctx: PodContext) -> List[Finding]:
+    """oomcheck's MemoryNearLimit, merged into `kubectl why` (a pod at 95 % of its limit is not
+    "all healthy" there); why promises no usage figures, so it adds no note when metrics are absent."""
+    return analyze(ctx, note_missing_metrics=False)
+
+
+def analyze(ctx: PodContext, note_missing_metrics: bool = True) -> List[Finding]:
     if (ctx.status.get("phase") or "") != "Running":
         return []
-    metrics = pod_metrics(ctx.view, ctx.pod)
+    metrics = pod_metrics(ctx.view, ctx.pod, optional=not note_missing_metrics)
     if metrics is None:
-        say_if_metrics_missing(ctx.view)
+        if note_missing_metrics:
+            say_if_metrics_missing(ctx.view)
         return []
     found = []
     for c in running_containers(ctx):

@@ -24,7 +24,7 @@ def test_scenario_offline_with_f(plugin, name):
 
 @pytest.mark.parametrize("name", WHY_SCENARIOS)
 def test_scenario_live_through_kubectl_plugin_dispatch(cluster, kubectl, name):
-    api = cluster(scenario(name))
+    api = cluster(scenario(name), metrics_enabled=True)  # why merges oomcheck's MemoryNearLimit (32)
     result = kubectl(api, "why", "-A", "-o", "json")
     check_run(result, scenario(name), "why")
     assert api.gets_only()
@@ -167,3 +167,25 @@ def test_impersonation_headers_are_sent(cluster, kubectl):
     kubectl(api, "why", "-A", "--as", "jane", "--as-group", "devs", "--as-group", "ops")
     r = api.api_requests()[0]
     assert r.header("Impersonate-User") == "jane"
+
+
+def test_why_agrees_with_oomcheck_on_a_pod_near_its_memory_limit(cluster, kubectl):
+    """SPEC: why delegates to the other plugins and merges their findings: the pod oomcheck flags
+    at 95 % of its limit is not "all healthy" in why."""
+    api = cluster(scenario("32-memory-near-limit"), metrics_enabled=True)
+    why = kubectl(api, "why", "-A", "-o", "json")
+    oom = kubectl(api, "oomcheck", "-A", "-o", "json")
+    assert why.returncode == oom.returncode == 1
+    near = [f for f in why.json()["findings"] if f["reason"] == "MemoryNearLimit"]
+    assert [(f["object"]["name"], f["container"]) for f in near] == \
+        [("session-cache-b9w5t2kq6h-t8n4q", "redis")]
+    assert near[0]["suggestions"] == next(f for f in oom.json()["findings"]
+                                          if f["reason"] == "MemoryNearLimit")["suggestions"]
+    assert "all healthy" not in kubectl(api, "why", "-A").stdout
+
+
+def test_why_without_a_metrics_api_says_nothing_about_it(cluster, kubectl):
+    api = cluster(scenario("32-memory-near-limit"))  # no metrics-server
+    result = kubectl(api, "why", "-A")
+    assert result.returncode == 0, result.stdout
+    assert "metrics" not in result.stdout and "all healthy" in result.stdout
