@@ -26,8 +26,6 @@ import sys
 from typing import Dict, List, Tuple
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
 
 LOG_BLOCK = re.compile(r"^==== START logs for container (\S+) of pod ([^/\s]+)/(\S+) ====\n(.*?)"
                        r"^==== END logs for container \1 of pod \2/\3 ====$", re.M | re.S)
