@@ -1,16 +1,19 @@
 """The corpus of real cases: every folder under tests/corpus/ holds objects converted from material
-people posted while debugging real clusters (GitHub issues, Stack Overflow, docs; `source:` in its
-case.yaml) and the diagnosis those objects call for. Each case runs offline (`-f DIR`, through the
-plugin's real entry point) and live (the stand-in API server, through kubectl's plugin dispatch).
+people posted while debugging real clusters (GitHub issues and pull requests quoting `kubectl
+describe`, `get events`, status YAML/JSON or controller logs; `source:` in its case.yaml) and the
+diagnosis those objects call for. Each case runs offline (`-f DIR`, through the plugin's real entry
+point) and live (the stand-in API server, through kubectl's plugin dispatch).
 
 What is asserted, the same for every case (never keyed to a case's name):
 * every `expect:` entry is a finding with that reason on that object (and container/cause if given);
 * no `not_expected:` reason is reported at all;
 * `healthy: true` cases exit 0 with no finding at warning or above;
-* a pod that is not Running with every container ready (nor Succeeded) never gives exit 0.
+* a pod that is not Running with every container ready (nor Succeeded) never gives exit 0, in the
+  case's own run and in a `-A` scan by each of why, oomcheck and probecheck.
 
-A case the analyzers get wrong today is listed in KNOWN_GAPS (strict xfail): the case stays as the
-source shows it; the analyzer gets fixed and the entry removed.
+A case the analyzers get wrong today is listed in KNOWN_GAPS (PROPERTY_GAPS for the cross-plugin
+property), as a strict xfail: the case stays as the source shows it; the analyzer gets fixed and the
+entry removed.
 """
 
 import copy
