@@ -14,6 +14,8 @@ from .errors import UsageError
 from .plugins import PLUGINS, PluginSpec
 
 OUTPUTS = ("text", "wide", "json", "yaml", "name")
+COLOR_MODES = ("auto", "always", "never")
+SCAN_LOG_BUDGET = 5   # pods whose logs a scan reads without --logs (engine.open_view)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -67,17 +69,62 @@ def build_parser(name: str) -> argparse.ArgumentParser:
     out.add_argument("-o", "--output", default=spec.default_output, choices=OUTPUTS,
                      metavar="FORMAT", help=f"output format: {', '.join(OUTPUTS)} "
                                             f"(default {spec.default_output})")
-    out.add_argument("--no-color", action="store_true",
-                     help="no colours (also when NO_COLOR is set or stdout is not a terminal)")
+    out.add_argument("--color", choices=COLOR_MODES, default="auto", metavar="WHEN",
+                     help="colour the text output: auto (on a terminal, unless NO_COLOR is set or "
+                          "TERM=dumb), always, never (default auto)")
+    out.add_argument("--no-color", action="store_true", help="the same as --color=never")
     out.add_argument("--logs", action="store_true",
-                     help="in scans, fetch previous logs of every failing pod (default: a few)")
+                     help=f"in scans, read the logs of every pod whose diagnosis needs one (default: "
+                          f"{SCAN_LOG_BUDGET} pods, the most severe first)")
     out.add_argument("--tail", type=int, default=20, metavar="LINES",
                      help="log lines to read from each crashed container (default 20)")
     if name == "probecheck":
         out.add_argument("--probe-now", action="store_true",
                          help="also GET each HTTP probe through the API server's pod proxy and "
                               "report the status code (read-only; off by default)")
+    parser.add_argument("--version", action=_Version, nargs=0,
+                        help="print the version (and the Kubernetes client library's) and exit")
     return parser
+
+
+class _Version(argparse.Action):
+    """`--version`: kdebug's version and the Kubernetes client library's, read from package
+    metadata (importing the client would cost a second)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(version_text(parser.prog))
+        parser.exit(0)
+
+
+def version_text(prog: str) -> str:
+    import platform
+    from . import __version__
+    return (f"{prog} (kdebug) {__version__}; kubernetes client {client_version() or 'not installed'}; "
+            f"Python {platform.python_version()}")
+
+
+def client_version() -> Optional[str]:
+    """The installed `kubernetes` package's version without importing it: its distribution
+    metadata (pip), else the `__version__` line of its __init__.py (the Krew archive's vendor/)."""
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+        try:
+            return version("kubernetes")
+        except PackageNotFoundError:
+            pass
+    except ImportError:
+        pass
+    import importlib.util
+    import re
+    spec = importlib.util.find_spec("kubernetes")
+    if spec is None or not spec.origin:
+        return None
+    try:
+        with open(spec.origin, encoding="utf-8") as fh:
+            m = re.search(r'^__version__\s*=\s*["\']([^"\']+)["\']', fh.read(), re.M)
+    except OSError:
+        return None
+    return m.group(1) if m else None
 
 
 @dataclass
@@ -94,7 +141,7 @@ class Options:
     as_groups: List[str]
     filenames: List[str]
     output: str
-    color: bool
+    color: object         # "auto", "always" or "never" until complete() decides: then a bool
     all_logs: bool
     tail: int
     probe_now: bool = False
@@ -112,15 +159,20 @@ class Options:
             all_namespaces=ns.all_namespaces, selector=ns.selector, context=ns.context,
             kubeconfig=ns.kubeconfig, request_timeout=ns.request_timeout, as_user=ns.as_user,
             as_groups=list(ns.as_group), filenames=list(ns.filename), output=ns.output,
-            color=not ns.no_color, all_logs=ns.logs, tail=ns.tail,
+            color="never" if ns.no_color else ns.color, all_logs=ns.logs, tail=ns.tail,
             probe_now=getattr(ns, "probe_now", False))
 
     def complete(self, stream=None):
         """Defaults that depend on the environment: colour, and stdin as target list."""
         stream = stream or sys.stdout
-        if os.environ.get("NO_COLOR") or not getattr(stream, "isatty", lambda: False)() \
-                or self.output != "text" and self.output != "wide":
+        mode = self.color if self.color in COLOR_MODES else ("auto" if self.color else "never")
+        if self.output not in ("text", "wide") or mode == "never":
             self.color = False
+        elif mode == "always":
+            self.color = True
+        else:  # auto: a terminal that can show colour, and no NO_COLOR (https://no-color.org)
+            self.color = bool(getattr(stream, "isatty", lambda: False)()) \
+                and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
         self.stdin_targets = "-" in self.targets
         if self.stdin_targets:
             self.targets = [t for t in self.targets if t != "-"]

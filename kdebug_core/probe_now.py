@@ -49,7 +49,7 @@ class Outcome:
             result = str(self.status)
         else:
             result = {"ConnectionRefused": "connection refused", "Timeout": "no answer (timed out)",
-                      "Unreachable": "unreachable"}.get(self.cause or "", "not checked")
+                      "Unreachable": "not reached"}.get(self.cause or "", "not checked")
         bits = [f"port {self.port}"]
         if self.elapsed is not None:
             bits.append(f"{self.elapsed * 1000:.0f}ms")
@@ -144,7 +144,13 @@ class Session:
                                + clean(message))
                 return None
             if code == 404:
-                return None  # the pod went away between the list and now
+                # The API server's 404 (not the app's, which has the app's body): say so rather
+                # than nothing — usually the pod went away between the list and now.
+                outcome.cause = "Unreachable"
+                outcome.detail = (f"the API server answered 404 Not Found: {message or 'no message'}"
+                                  + ("; the pod is gone since it was listed" if "not found" in
+                                     message.lower() and "pods" in message.lower() else ""))
+                return outcome
             low = message.lower()
             if "connection refused" in low:
                 outcome.cause = "ConnectionRefused"

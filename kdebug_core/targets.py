@@ -128,10 +128,30 @@ def not_found(view: ClusterView, kind: str, name: str, namespace: Optional[str])
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
     where = f" in namespace {namespace}" if namespace else ""
     hint = f"; did you mean {', '.join(close)}?" if close else ""
-    if not close and names:
+    owner = _workload_named(view, name, namespace) if kind == "Pod" else None
+    if owner:
+        # `kubectl why crasher`: no pod has that name, its Deployment does.
+        hint = f"; did you mean {owner}?"
+    elif not close and names:
         hint = f" ({len(names)} {resource if len(names) != 1 else resource[:-1]} there; " \
                f"try kubectl get {resource}{' -n ' + namespace if namespace else ''})"
     return NotFoundError(f'{kind.lower()} "{name}" not found{where}{hint}')
+
+
+# The workload kinds a bare NAME may have meant, with kubectl's short names, most common first.
+_WORKLOAD_SHORT = (("Deployment", "deploy"), ("StatefulSet", "sts"), ("DaemonSet", "ds"),
+                   ("CronJob", "cronjob"), ("Job", "job"))
+
+
+def _workload_named(view: ClusterView, name: str, namespace: Optional[str]) -> Optional[str]:
+    """`deploy/NAME` when a workload (not a pod) has that name; only read on the error path."""
+    for kind, short in _WORKLOAD_SHORT:
+        try:
+            if view.get(kind, namespace, name) is not None:
+                return f"{short}/{name}"
+        except KdebugError:
+            return None
+    return None
 
 
 class MissingTargets(list):

@@ -22,8 +22,9 @@ def parse_time(value) -> Optional[datetime]:
 
 
 def human_duration(seconds: float) -> str:
-    """kubectl's short duration: 45s, 3m, 2m30s is kept to the larger unit as kubectl does."""
-    s = int(max(0, seconds))
+    """The age kubectl prints (k8s.io/apimachinery/pkg/util/duration.HumanDuration): 45s, 3m20s,
+    42m, 5h30m, 20h, 2d3h, 30d, 2y10d."""
+    s = max(int(seconds), 0)  # kubectl says <invalid> below -1s; a skewed clock here reads as now
     if s < 120:
         return f"{s}s"
     m = s // 60
@@ -33,9 +34,26 @@ def human_duration(seconds: float) -> str:
     if m < 180:
         return f"{m}m"
     h = m // 60
+    if h < 8:
+        return f"{h}h{m % 60}m" if m % 60 else f"{h}h"
     if h < 48:
         return f"{h}h"
-    return f"{h // 24}d"
+    if h < 24 * 8:
+        return f"{h // 24}d{h % 24}h" if h % 24 else f"{h // 24}d"
+    if h < 24 * 365 * 2:
+        return f"{h // 24}d"
+    if h < 24 * 365 * 8:
+        days = h // 24 % 365
+        return f"{h // 24 // 365}y{days}d" if days else f"{h // 24 // 365}y"
+    return f"{h // 24 // 365}y"
+
+
+def clock(value) -> Optional[str]:
+    """An absolute time with its zone, as the API gives it (UTC): `10:03:22 UTC`."""
+    dt = parse_time(value) if not isinstance(value, datetime) else value
+    if dt is None:
+        return None
+    return dt.astimezone(timezone.utc).strftime("%H:%M:%S UTC")
 
 
 def age(value, now: datetime) -> Optional[str]:

@@ -277,7 +277,7 @@ def _pod_finding(ctx: PodContext, c: Container, node: str, tied: List[Tie]) -> F
         when = _time(t.get("finishedAt"))
         gap = abs(((k.last or when) - when).total_seconds()) if when and k.last else None
         evidence.append(f"{who} terminated: {clean(t.get('reason') or '?')}, exit code {t.get('exitCode')}"
-                        + (f", at {when.strftime('%H:%M:%S')}" if when else "")
+                        + (f", at {when.strftime('%H:%M:%S UTC')}" if when else "")
                         + (f", {int(gap)}s from the node's OOM event" if gap is not None else ""))
         if main.how == "time" and not k.name:
             evidence.append("the event names no victim process: tied by the time of the kill")

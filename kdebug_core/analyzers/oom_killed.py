@@ -114,8 +114,8 @@ def _quantity(raw: str) -> str:
 
 
 def _clock(value) -> Optional[str]:
-    t = parse_time(value)
-    return t.strftime("%H:%M:%S") if isinstance(t, datetime) else None
+    from ..timeutil import clock
+    return clock(value)  # with its zone: `10:03:22 UTC`
 
 
 def _running_for(ctx: PodContext, c: Container) -> Optional[float]:
