@@ -131,7 +131,7 @@ def render(report: Report, color: bool = False, wide: bool = False, plugin: str 
             for f in found:
                 out.extend(render_finding(f, style))
         if wide and slug in report.timelines:
-            out.append(f"  {style('timeline:', 'dim')}")
+            out.append(f"  {style('timeline (UTC):', 'dim')}")
             for entry in report.timelines[slug]:
                 when = entry.time[11:19] if entry.time and len(entry.time) >= 19 else "now     "
                 out.append(f"    {when}  {clean(entry.what)}")
@@ -166,7 +166,10 @@ def _overview(report: Report, blocks, style: Style) -> List[str]:
             name = f"{pods} pods"
         rows.append([clean(f.object.namespace or ""), clean(name), clean(f.container or ""),
                      reasons, clean(owner)])
-    return tabulate(rows, headers=["NAMESPACE", "NAME", "CONTAINER", "REASON", "OWNER"],
+    headers = ["NAMESPACE", "NAME", "CONTAINER", "REASON", "OWNER"]
+    # Drop a column no row fills (CONTAINER for Services, OWNER for bare pods): no empty columns.
+    keep = [i for i, h in enumerate(headers) if h in ("NAME", "REASON") or any(r[i] for r in rows)]
+    return tabulate([[r[i] for i in keep] for r in rows], headers=[headers[i] for i in keep],
                     tablefmt="plain").splitlines()
 
 
