@@ -32,7 +32,7 @@ fi
 stop containerd
 # containerd's shims outlive it; they are ours when their command line names our socket
 for p in /proc/[0-9]*; do
-  if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q -- "-address $CONTAINERD_SOCK"; then
+  if { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -q -- "-address $CONTAINERD_SOCK"; then
     kill -KILL "${p#/proc/}" 2>/dev/null
   fi
 done

@@ -180,6 +180,10 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "registry.k8s.io/pause:3.10"
   enable_selinux = false
+  # The kubelet asks for oom_score_adj -998 (sandboxes) and -997 (Guaranteed pods); lowering it
+  # needs CAP_SYS_RESOURCE, which these machines' root does not have ("nsexec: failed to update
+  # /proc/self/oom_score_adj: Permission denied"): clamp to containerd's own score instead.
+  restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"
@@ -197,7 +201,7 @@ start containerd containerd --config "$RUN/containerd/config.toml"
 wait_for containerd 60 ctr --address "$CONTAINERD_SOCK" version
 
 # --- kubelet ------------------------------------------------------------------------------------
-printf 'nameserver 127.0.0.1\n' >"$RUN/resolv.conf"   # pods resolve nothing outside
+printf 'nameserver 127.0.0.1\n' >"$RUN/resolv.conf"   # hostNetwork/Default-DNS pods resolve nothing outside
 cat >"$RUN/kubelet.yaml" <<EOF
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
@@ -219,6 +223,10 @@ failSwapOn: false
 # then really more than the node can offer, and the test pods cannot crowd out the rest of the machine.
 systemReserved: {memory: 12Gi}
 resolvConf: $RUN/resolv.conf
+# a cluster DNS address as real clusters have (no kubelet MissingClusterDNS warnings); nothing
+# answers there and pods have no route to it, so lookups fail at once and stay on the machine
+clusterDNS: [10.96.0.10]
+clusterDomain: cluster.local
 podLogsDir: $RUN/pod-logs
 staticPodPath: ""
 nodeStatusUpdateFrequency: 4s
@@ -244,6 +252,17 @@ start kubelet "$BIN/kubelet" --config "$RUN/kubelet.yaml" --kubeconfig "$RUN/kub
 wait_for kubelet 90 curl -fsS "http://127.0.0.1:$KUBELET_HEALTHZ_PORT/healthz"
 wait_for kubelet 90 kc wait --for=condition=Ready "node/$NODE_NAME" --timeout=5s
 wait_for kube-controller-manager 60 kc get serviceaccount default -n default
+# a default StorageClass as kind has one ("standard"); no provisioner runs for it
+kc apply -f - >/dev/null <<EOF
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: standard
+  annotations: {storageclass.kubernetes.io/is-default-class: "true"}
+provisioner: rancher.io/local-path
+volumeBindingMode: WaitForFirstConsumer
+reclaimPolicy: Delete
+EOF
 
 trap - EXIT
 log "cluster up: KUBECONFIG=$KUBECONFIG_ADMIN ($("$BIN/kubectl" --kubeconfig "$KUBECONFIG_ADMIN" version -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["serverVersion"]["gitVersion"])'))"

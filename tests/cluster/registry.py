@@ -9,6 +9,7 @@ kubelet and containerd print exactly what they print in production:
 * `busybox:1.35` (and `latest`): a one-layer OCI image with /bin/busybox and its applets, an
   /etc/passwd, and /www/index.html for `httpd`.
 * `pause:3.10` (registry.k8s.io/pause): the sandbox image: busybox `sh` waiting forever.
+* `acme/catalog-api:2.0.0` (ghcr.io): busybox `httpd` on 8080, a release that exists.
 * a known repository with an unknown tag: 404 `MANIFEST_UNKNOWN` (containerd: "not found").
 * any unknown repository: 401 with a Bearer `WWW-Authenticate` challenge; the anonymous token from
   /token does not help (`insufficient_scope`), as on Docker Hub ("pull access denied, repository
@@ -95,6 +96,10 @@ class Store:
                        {"Cmd": ["sh"], "WorkingDir": "/"})
         self.add_image(["pause", "library/pause"], ["3.10", "3.9", "3.6"], layer, diff_id,
                        {"Entrypoint": ["/bin/sh", "-c", PAUSE_SCRIPT], "WorkingDir": "/"})
+
+        # a revision 1 that exists (scenario 41: 2.0.1, its revision 2, was never pushed)
+        self.add_image(["acme/catalog-api"], ["2.0.0"], layer, diff_id,
+                       {"Cmd": ["httpd", "-f", "-p", "8080", "-h", "/www"], "WorkingDir": "/"})
 
     def add_image(self, repos, tags, layer, diff_id, config):
         cfg = json.dumps({

@@ -27,6 +27,15 @@ export PATH="$BIN:$VENV_BIN:$PATH" KUBECONFIG="$KUBECONFIG_ADMIN"
 manifests="$RUN/manifests"
 "$VENV_BIN/python" "$CLUSTER_DIR/realize.py" "$manifests"
 log "not run here: $("$VENV_BIN/python" "$CLUSTER_DIR/realize.py" --skipped | cut -d: -f1 | tr '\n' ' ')"
+# scenarios about a second revision: the first one is applied and rolled out before
+for f in "$manifests"/before/*.yaml; do
+  [ -e "$f" ] || continue
+  timeout 60 kubectl apply -f "$f" >/dev/null || die "kubectl apply -f $f failed"
+  for d in $(kubectl get -f "$f" -o jsonpath='{range .items[?(@.kind=="Deployment")]}{.metadata.namespace}/{.metadata.name}{"\n"}{end}'); do
+    timeout 150 kubectl rollout status -n "${d%%/*}" "deployment/${d#*/}" --timeout=120s >/dev/null \
+      || die "first revision of $d (from $f) did not roll out"
+  done
+done
 for f in "$manifests"/*.yaml; do
   timeout 60 kubectl apply -f "$f" >/dev/null || die "kubectl apply -f $f failed"
 done
@@ -37,7 +46,7 @@ timeout $((WAIT_TIMEOUT + 60)) "$VENV_BIN/python" "$CLUSTER_DIR/wait_scenarios.p
 # the captures the -f tests read: what `kubectl get -o json` and `cluster-info dump` print
 cap="$RUN/capture"
 mkdir -p "$cap"
-timeout 120 kubectl get deploy,rs,pods,events,svc,endpoints,endpointslices,cm,secrets,nodes,jobs,pvc,networkpolicies,resourcequotas \
+timeout 120 kubectl get deploy,rs,sts,ds,pods,events,svc,endpoints,endpointslices,cm,secrets,nodes,jobs,cronjobs,pvc,pv,storageclasses,ingresses,ingressclasses,networkpolicies,resourcequotas,limitranges \
   -A -o json >"$cap/cluster-state.json"
 timeout 300 kubectl cluster-info dump --all-namespaces --output-directory "$cap/dump" >/dev/null
 "$BIN/kubectl" version -o json >"$cap/version.json"

@@ -116,20 +116,26 @@ CONDITIONS = {
     "23-probe-port-name-missing": event("Unhealthy", "strconv.Atoi"),
     "24-healthy-probes": ready,
     "30-exit-137-not-oom": every(last_terminated("Error", 137), restarted(1)),
+    "40-quota-exhausted-no-pods": every(event("FailedCreate", "exceeded quota"), ready),
+    "41-rollout-stuck-bad-image-tag": condition("Deployment", "catalog", "catalog-api", "Progressing", "False",
+                                                "ProgressDeadlineExceeded"),
+    "42-job-backoff-limit": condition("Job", "batch", "schema-migrate", "Failed", "True", "BackoffLimitExceeded"),
+    "43-pvc-storageclass-not-found": every(event("ProvisioningFailed", "fast-ssd"), event("FailedScheduling")),
+    "44-ingress-backend-missing": ready,
     # tests/realcluster/scenarios/
-    "40-image-tag-missing": waiting("ImagePullBackOff"),
-    "41-image-private": waiting("ImagePullBackOff"),
-    "42-image-rate-limited": waiting("ImagePullBackOff"),
-    "43-job-backoff-limit": condition("Job", "default", "nightly-report", "Failed", "True", "BackoffLimitExceeded"),
-    "44-rollout-stuck": every(waiting("ImagePullBackOff"),
+    "90-image-tag-missing": waiting("ImagePullBackOff"),
+    "91-image-private": waiting("ImagePullBackOff"),
+    "92-image-rate-limited": waiting("ImagePullBackOff"),
+    "93-job-backoff-limit": condition("Job", "default", "nightly-report", "Failed", "True", "BackoffLimitExceeded"),
+    "94-rollout-stuck": every(waiting("ImagePullBackOff"),
                               condition("Deployment", "default", "checkout", "Progressing", "False",
                                         "ProgressDeadlineExceeded")),
-    "45-pvc-missing-storageclass": every(phase("PersistentVolumeClaim", "default", "ledger-data", "Pending"),
+    "95-pvc-missing-storageclass": every(phase("PersistentVolumeClaim", "default", "ledger-data", "Pending"),
                                          event("ProvisioningFailed", "fast-ssd"),
                                          event("FailedScheduling")),
-    "46-resource-quota": event("FailedCreate", "exceeded quota"),
-    "47-pod-security-restricted": event("FailedCreate", "violates PodSecurity"),
-    "48-emptydir-sizelimit-eviction": pod_phase_reason("Evicted"),
+    "96-resource-quota": event("FailedCreate", "exceeded quota"),
+    "97-pod-security-restricted": event("FailedCreate", "violates PodSecurity"),
+    "98-emptydir-sizelimit-eviction": pod_phase_reason("Evicted"),
 }
 
 
@@ -153,7 +159,7 @@ def owned(doc, pods, rs):
 def main():
     mdir, timeout = sys.argv[1], float(sys.argv[2])
     scenarios = {}
-    for f in sorted(os.listdir(mdir)):
+    for f in sorted(x for x in os.listdir(mdir) if x.endswith(".yaml")):
         with open(os.path.join(mdir, f)) as fh:
             scenarios[f[:-5]] = [d for d in yaml.safe_load_all(fh) if d]
     pending = {n for n in scenarios if n in CONDITIONS}
@@ -180,8 +186,8 @@ def main():
                     mine += got
             names = {p["metadata"]["name"] for p in mine} | {d["metadata"]["name"] for d in docs}
             ev = [e for e in events if (e.get("involvedObject") or {}).get("name", "") in names
-                  or any((e.get("involvedObject") or {}).get("name", "").startswith(d["metadata"]["name"] + "-")
-                         for d in docs)]
+                  or any(d["metadata"]["name"] + "-" in (e.get("involvedObject") or {}).get("name", "")
+                         for d in docs if d["kind"] != "Namespace")]
             if CONDITIONS[name](mine, ev):
                 print(f"wait: {name} reached after {time.time() - t0:.0f}s", flush=True)
                 pending.discard(name)

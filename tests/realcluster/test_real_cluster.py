@@ -37,10 +37,30 @@ PLUGINS = ["why", "endpoints-check", "oomcheck", "probecheck"]
 # happened in its first five minutes; a new cluster has other names and other counts.
 _UNPORTABLE = [
     re.compile(r"[a-z0-9]+(-[a-z0-9]+)*-[a-z0-9]{8,10}-[a-z0-9]{5}"),   # a pod name
+    re.compile(r"-(?=[a-z0-9]*[0-9])[a-z0-9]{8,10}\b"),                   # a ReplicaSet's hash
+    re.compile(r"-(?=[a-z0-9]*[0-9])[a-z0-9]{5}\b"),                      # a Job's pod
     re.compile(r"\b\d+ times\b"),
     re.compile(r"kind-worker"),
     re.compile(r"loaded \d+/48 weight shards"),                           # how far it got when killed
+    re.compile(r"\b\d+\.\d+\.\d+\.\d+\b"),                                   # a pod IP
 ]
+
+# A state the real cluster moves through that the kind capture did not show at its moment:
+# 30's sync container is SIGKILLed after 55s, waits in CrashLoopBackOff for 10s, 20s, 40s..., and
+# runs again; while it runs kdebug names the past kill (ContainerExitedSIGKILL) and a scan does not
+# read its previous log. Either is the right diagnosis of the moment; for the alternate, the facts
+# both share are checked (test_ledger_sync_in_crash_loop checks the CrashLoopBackOff state itself).
+ALTERNATES = {("30-exit-137-not-oom", "CrashLoopBackOff"): (
+    ("ContainerExitedSIGKILL",), ["137", "SIGKILL", "other than the OOM killer", "after running 55s"])}
+
+
+# Facts whose number a real run moves by a second or so: checked as a pattern.
+_FUZZY = {"after running 55s": re.compile(r"after running 5[4-7]s")}
+
+
+def mentioned(fact, text):
+    pattern = _FUZZY.get(str(fact))
+    return bool(pattern.search(text)) if pattern else str(fact) in text
 
 
 def portable(mention):
@@ -94,8 +114,8 @@ def text_of(f):
     return "\n".join(parts)
 
 
-def matches(f, exp):
-    if f["reason"] != exp["reason"]:
+def matches(f, exp, reasons=None):
+    if f["reason"] not in (reasons or (exp["reason"],)):
         return False
     obj, owner = exp.get("object") or {}, exp.get("owner")
     ns = (owner or obj).get("namespace", "default")
@@ -110,20 +130,27 @@ def matches(f, exp):
     return not exp.get("container") or f.get("container") == exp["container"]
 
 
-def check(findings, exp_list, where):
+def check(findings, exp_list, where, scenario=None):
     for exp in exp_list:
-        found = [f for f in findings if matches(f, exp)]
+        alt_reasons, alt_mentions = ALTERNATES.get((scenario, exp["reason"]), ((), None))
+        found = [f for f in findings if matches(f, exp, (exp["reason"],) + alt_reasons)]
         who = exp.get("owner") or exp.get("object")
+        near = [json.dumps({k: f.get(k) for k in ("reason", "object", "owner", "container", "cause", "summary")})
+                for f in findings if who.get("name") in ((f.get("owner") or {}).get("name"), f["object"]["name"])]
         assert found, (f"{where}: expected {exp['reason']} on {who}"
-                       f"{' container ' + exp['container'] if exp.get('container') else ''}; got "
+                       f"{' container ' + exp['container'] if exp.get('container') else ''}; findings there: "
+                       + ("\n".join(near) or "none") + "\nall: "
                        f"{sorted({(f['reason'], (f.get('owner') or f['object'])['name'], f.get('container')) for f in findings})}")
         f = found[0]
+        mentions, suggests = exp.get("mentions") or [], exp.get("suggests") or []
+        if f["reason"] != exp["reason"]:
+            mentions, suggests = alt_mentions, []
         if exp.get("cause"):
             assert f.get("cause") == exp["cause"], f"{where}: cause of {exp['reason']}: {f.get('cause')}\n{text_of(f)}"
         text = text_of(f)
-        for fact in filter(portable, exp.get("mentions") or []):
-            assert str(fact) in text, f"{where}: {exp['reason']} should mention {fact!r}:\n{text}"
-        for fragment in exp.get("suggests") or []:
+        for fact in filter(portable, mentions):
+            assert mentioned(fact, text), f"{where}: {exp['reason']} should mention {fact!r}:\n{text}"
+        for fragment in filter(portable, suggests):
             assert any(str(fragment) in s for s in f.get("suggestions") or []), \
                 f"{where}: {exp['reason']} should suggest {fragment!r}: {f.get('suggestions')}"
 
@@ -151,7 +178,7 @@ def test_scenario_on_the_real_cluster(name, plugin, mode):
     findings = report(plugin, mode)
     where = f"kubectl {plugin} ({mode}) on {name}"
     if exp:
-        check(findings, exp, where)
+        check(findings, exp, where, name)
     else:
         owners = healthy_owners(name)
         errors = [(f["reason"], f["object"]["name"]) for f in findings if f["severity"] == "error"
@@ -167,6 +194,9 @@ def test_every_scenario_was_applied_or_is_explained():
     skipped = subprocess.run([os.path.join(ROOT, ".venv", "bin", "python"),
                               os.path.join(ROOT, "tests", "cluster", "realize.py"), "--skipped"],
                              capture_output=True, text=True, check=True).stdout
+    with open(os.path.join(MANIFESTS, "not-realized.txt")) as fh:
+        not_realized = fh.read()
+    assert not not_realized, "scenarios that cannot run on the test cluster yet:\n" + not_realized
     for s in sorted(os.listdir(SCENARIOS)):
         if os.path.isfile(os.path.join(SCENARIOS, s, "manifest.yaml")):
             assert s in names or s + ":" in skipped, s
@@ -198,3 +228,23 @@ def test_why_on_one_workload_names_the_owner_and_previous_log():
     out = proc.stdout
     assert "CrashLoopBackOff" in out and "(Deployment crasher)" in out, out
     assert "exit code 1" in out and "Starting..." in out, out
+
+
+def test_ledger_sync_in_crash_loop():
+    """Scenario 30 in its back-off: `kubectl why deploy/ledger-sync` as the runbook has it — exit
+    137 that is not an OOM kill, after 55s, and the previous run's log."""
+    if "30-exit-137-not-oom" not in applied():
+        pytest.skip("scenario 30 not applied")
+    import time
+    deadline = time.time() + 240
+    while True:
+        pod = json.loads(kubectl("get", "pods", "-n", "default", "-o", "json").stdout)["items"]
+        states = [s.get("state", {}).get("waiting", {}).get("reason") for p in pod
+                  if p["metadata"]["name"].startswith("ledger-sync-") for s in p["status"].get("containerStatuses") or []]
+        if "CrashLoopBackOff" in states:
+            break
+        assert time.time() < deadline, f"ledger-sync never waited in CrashLoopBackOff: {states}"
+        time.sleep(2)
+    proc = kubectl("why", "deploy/ledger-sync", "-n", "default", "-o", "json")
+    assert proc.returncode == 1, proc.stderr
+    check(json.loads(proc.stdout)["findings"], expected("30-exit-137-not-oom", "why"), "kubectl why deploy/ledger-sync")
