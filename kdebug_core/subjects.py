@@ -27,7 +27,7 @@ from .cli import Options
 from .errors import KdebugError
 from .findings import Finding, ObjectRef, Report
 from .labels import matches, parse_selector
-from .targets import WORKLOAD_KINDS, Target, not_found
+from .targets import WORKLOAD_KINDS, Target, not_found, owned_pods
 from .view import ClusterView, meta
 
 # Workload kinds listed by a scan (ReplicationController is judged when named, not listed).
@@ -209,18 +209,23 @@ def build_report(view: ClusterView, opts: Options, targets: List[Target],
             report.owners[ObjectRef("Pod", meta(p).get("namespace"), meta(p).get("name", "")).slug()] = top.slug()
     diagnose = PodDiagnosis(view, plugin)
     workloads = select_workloads(view, opts, targets, namespace) if analyzers_for("workload", plugin) else []
-    before = len(report.findings)
+    pod_findings, report.findings = report.findings, []
+    healthy_pods = {r.slug() for r in report.healthy}
     for obj, targeted in workloads:
         found, gaps = judge_workload(view, obj, plugin, diagnose, targeted)
+        # A workload is healthy only with nothing wrong of its own and every pod of it healthy.
+        pods_ok = all(ObjectRef("Pod", meta(p).get("namespace"), meta(p).get("name", "")).slug() in healthy_pods
+                      for p in owned_pods(view, obj, obj.get("kind")))
         _add_verdict(report, view, ObjectRef(obj.get("kind"), meta(obj).get("namespace"), meta(obj).get("name", "")),
-                     found, gaps, workload_summary(obj), healthy=targeted)
+                     found, gaps, workload_summary(obj), healthy=targeted and pods_ok)
     if opts.all_namespaces and not targets and analyzers_for("node", plugin):
         for node in view.list("Node"):
             found, _ = judge_object(view, "node", node, plugin)
             report.findings.extend(found)
-    if not pods:
-        if len(report.findings) == before and not report.findings:
-            report.notes.append(engine.empty_scope_hint(view, opts, targets, namespace))
+    # The controllers and nodes first: what the user asked about, then the pods they explain.
+    report.findings.extend(pod_findings)
+    if not pods and not report.findings:
+        report.notes.append(engine.empty_scope_hint(view, opts, targets, namespace))
     report.notes[:] = list(dict.fromkeys(report.notes + view.finish_notes()))
     for e in view.incomplete:
         if e not in report.incomplete:

@@ -36,7 +36,9 @@ def _object_header(f: Finding) -> str:
     return f"{obj.kind.lower()}/{clean(obj.name)}{where}{owner}"
 
 
-def render_finding(f: Finding, style: Style, indent: str = "  ") -> List[str]:
+def render_finding(f: Finding, style: Style, indent: str = "  ", shown: frozenset = frozenset()) -> List[str]:
+    """A finding: headline, summary, evidence, related findings, fixes. A related finding about an
+    object the report shows on its own (`shown`: object slugs) is one line and its summary."""
     lines = []
     label = f.reason + (f" [{f.cause}]" if f.cause else "")
     container = f"  container {clean(f.container)}" if f.container else ""
@@ -51,7 +53,15 @@ def render_finding(f: Finding, style: Style, indent: str = "  ") -> List[str]:
             lines.extend(f"{indent}      {r}" for r in rest)
     for r in f.related:
         lines.append(f"{indent}  {style('because:', 'dim')}")
-        lines.extend(render_finding(r, style, indent + "    "))
+        if r.object.slug() in shown and r.object.slug() != f.object.slug():
+            sub = indent + "    "
+            label_r = r.reason + (f" [{r.cause}]" if r.cause else "")
+            where = f"  container {clean(r.container)}" if r.container else ""
+            lines.append(f"{sub}{style(_MARK[r.severity] + ' ' + label_r, r.severity)}{where}  on "
+                         f"{r.object.kind.lower()}/{clean(r.object.name)} (in full below)")
+            lines.append(f"{sub}  {clean(r.summary)}")
+            continue
+        lines.extend(render_finding(r, style, indent + "    ", shown))
     if f.suggestions:
         lines.append(f"{indent}  {style('try:', 'dim')}")
         lines.extend(fix_lines(f.fixes, style, indent + "    "))
@@ -97,7 +107,7 @@ def _group_lines(report: Report, found: List[Finding], style: Style, wide: bool)
     total = max(_pods_of_owner(report, owner.slug()), len(pods))
     where = f" -n {clean(owner.namespace)}" if owner.namespace else ""
     lines = [style(f"{owner.kind.lower()}/{clean(owner.name)}{where}", "bold")]
-    body = render_finding(first, style)
+    body = render_finding(first, style, shown=frozenset(f.object.slug() for f in report.findings))
     on = f"on {len(pods)} of {total} pods of {owner.kind.lower()}/{clean(owner.name)}"
     if wide:
         names = ", ".join(clean(p) for p in pods)
@@ -116,6 +126,7 @@ def render(report: Report, color: bool = False, wide: bool = False, plugin: str 
     for f in report.findings:
         groups.setdefault(f.object.slug(), []).append(f)
     blocks = _blocks(report)
+    shown = frozenset(groups)
     out: List[str] = []
     if len(blocks) >= 4:
         out.extend(_overview(report, blocks, style))
@@ -129,7 +140,7 @@ def render(report: Report, color: bool = False, wide: bool = False, plugin: str 
             found.sort(key=lambda f: -f.rank)
             out.append(style(_object_header(found[0]), "bold"))
             for f in found:
-                out.extend(render_finding(f, style))
+                out.extend(render_finding(f, style, shown=shown))
         if wide and slug in report.timelines:
             out.append(f"  {style('timeline (UTC):', 'dim')}")
             for entry in report.timelines[slug]:

@@ -98,7 +98,7 @@ def test_statefulset_with_parallel_pod_management_is_left_to_the_pods(tmp_path):
 # ---- JobFailed ------------------------------------------------------------------------------------
 
 def test_backoff_limit_exceeded_with_the_failed_pods_exit_code_and_log():
-    f = only(job.analyze(ctx_of("cronjob-latest-job-backoff-limit-exceeded.json", "Job", "nightly-report-29395800")),
+    f = only(job.analyze(ctx_of("cronjob-latest-job-backoff-limit-exceeded.json", "Job", "nightly-report-29919480")),
              "JobFailed")
     assert f.cause == "BackoffLimitExceeded"
     assert f.owner.kind == "CronJob" and f.owner.name == "nightly-report"
@@ -108,7 +108,7 @@ def test_backoff_limit_exceeded_with_the_failed_pods_exit_code_and_log():
     assert "container report exits with code 1: application error" in f.summary
     assert text.count("password authentication failed") == 1  # every retry's traceback, said once
     assert "password authentication failed" in text
-    assert f.suggestions[0] == "kubectl logs nightly-report-29395800-c9w3n -n reports -c report"
+    assert f.suggestions[0] == "kubectl logs nightly-report-29919480-c9w3n -n reports -c report"
     assert "kubectl create job nightly-report-manual --from=cronjob/nightly-report -n reports" in f.suggestions
 
 
@@ -131,7 +131,7 @@ def test_a_cronjobs_failed_job_that_a_later_run_made_good_is_history(tmp_path):
         import copy
         old = next(o for o in items if o["kind"] == "Job")
         new = copy.deepcopy(old)
-        new["metadata"]["name"] = "nightly-report-29397240"
+        new["metadata"]["name"] = "nightly-report-29920920"
         new["metadata"]["uid"] = "6b1f3a52-1c1e-5f0e-9d1a-3c0a7e7b9f10"
         new["metadata"]["creationTimestamp"] = "2026-11-21T10:00:00Z"
         new["status"] = {"completionTime": "2026-11-21T10:01:10Z", "succeeded": 1,
@@ -139,7 +139,7 @@ def test_a_cronjobs_failed_job_that_a_later_run_made_good_is_history(tmp_path):
                                          "lastTransitionTime": "2026-11-21T10:01:10Z"}]}
         items.append(new)
     path = edited_fixture(tmp_path, "workload", "cronjob-latest-job-backoff-limit-exceeded.json", later_success)
-    assert job.analyze(ctx_of(path, "Job", "nightly-report-29395800")) == []
+    assert job.analyze(ctx_of(path, "Job", "nightly-report-29919480")) == []
 
 
 # ---- CronJobNotScheduling -----------------------------------------------------------------------
@@ -158,7 +158,7 @@ def test_suspended_is_a_warning_when_asked_and_info_in_a_scan():
 def test_forbid_blocked_by_a_running_job_names_it():
     f = only(cron("sync-ledger"), "CronJobNotScheduling")
     assert f.cause == "ConcurrencyForbid"
-    assert "job sync-ledger-29395770 is still running and concurrencyPolicy Forbid" in f.summary
+    assert "job sync-ledger-29919450 is still running and concurrencyPolicy Forbid" in f.summary
     assert any("event JobAlreadyActive (x6" in e for e in f.evidence)
 
 

@@ -123,7 +123,19 @@ def _check_kubectl(words: List[str], env: dict, cwd: str, stdin: Optional[str], 
         proc = _kubectl(words, env, cwd, stdin)
         assert proc.returncode in (0, 1), f"{original}\n{proc.stderr}"
         return proc.stdout
-    if verb in HELP_ONLY:
+    if verb == "rollout":
+        sub = next((w for w in words[words.index("rollout") + 1:] if not w.startswith("-")), "")
+        if sub in ("undo", "restart", "pause", "resume"):
+            words = words + ["--dry-run=client"]
+        elif sub == "status":
+            # one look, no waiting; a stuck rollout is exit 1 by design ("exceeded its progress deadline")
+            proc = _kubectl(words + ["--watch=false"], env, cwd, stdin)
+            assert proc.returncode == 0 or "exceeded its progress deadline" in proc.stderr, \
+                f"{original}\n{proc.stderr}"
+            return proc.stdout
+        else:
+            assert sub == "history", f"no rule for kubectl rollout {sub}: {original}"
+    elif verb in HELP_ONLY:
         # before `--` (what follows goes to the container); cobra still parses every flag
         at = words.index("--") if "--" in words else len(words)
         words = words[:at] + ["--help"] + words[at:]
@@ -137,7 +149,7 @@ def _check_kubectl(words: List[str], env: dict, cwd: str, stdin: Optional[str], 
             words.remove("--force")  # --force deletes first: kubectl refuses it with a dry run
         if "-f" in words:
             words.append("--validate=false")  # the stand-in serves no OpenAPI schema to validate with
-    else:
+    elif verb != "rollout":
         assert verb in READ, f"no rule for kubectl {verb}: {original}"
     proc = _kubectl(words, env, cwd, stdin)
     assert proc.returncode == 0, f"{original}\n→ {shlex.join(words)}\n{proc.stderr}{proc.stdout[-500:]}"

@@ -105,6 +105,11 @@ def test_a_cluster_wide_scan_makes_a_bounded_number_of_requests(cluster, kubectl
     # pods (paged by 500), events, owners, configmaps...: once each; logs for 5 pods at most
     assert len([r for r in requests if r.path.endswith("/log")]) <= 5
     assert len(requests) <= 16, [r.path for r in requests]
+    # the workloads are subjects too: each kind listed once for the whole cluster, never per pod
+    for path in ("/apis/apps/v1/deployments", "/apis/apps/v1/replicasets", "/apis/apps/v1/statefulsets",
+                 "/apis/apps/v1/daemonsets", "/apis/batch/v1/jobs", "/apis/batch/v1/cronjobs", "/api/v1/nodes"):
+        assert [r.path for r in requests].count(path) == 1, (path, [r.path for r in requests])
+    assert not [r.path for r in requests if "/namespaces/" in r.path and not r.path.endswith("/log")]
 
 
 def test_unknown_pod_exit_2_with_close_names(cluster, kubectl):
