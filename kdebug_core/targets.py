@@ -243,6 +243,12 @@ def owned_pods(view: ClusterView, workload: dict, kind: str) -> List[dict]:
     spec = workload.get("spec") or {}
     reqs = requirements_from_label_selector(spec.get("selector"))
     candidates = view.list("Pod", ns)
+    match_labels = spec.get("selector", {}).get("matchLabels") if isinstance(spec.get("selector"), dict) else None
+    first = next(iter(match_labels.items()), None) if isinstance(match_labels, dict) else None
+    if reqs is not None and first and isinstance(first[0], str) and isinstance(first[1], str):
+        # Only pods carrying the selector's first label can match: looked up, not a pass over
+        # the namespace's pods per workload.
+        candidates = view.labelled("Pod", ns, first[0], first[1])
     if reqs is not None:
         candidates = [p for p in candidates if matches(reqs, meta(p).get("labels"))]
     if kind == "Deployment":

@@ -368,6 +368,14 @@ class ClusterView:
             self._groups[gkey] = groups
         return groups
 
+    def labelled(self, kind: str, namespace, key: str, value: str) -> List[dict]:
+        """The objects of `self.list(kind, namespace)` whose label `key` is `value`, in list
+        order (grouped once per label key): the candidates for a selector holding key=value."""
+        def value_of(o: dict):
+            v = ((o.get("metadata") or {}).get("labels") or {}).get(key)
+            return v if isinstance(v, str) else None
+        return self.group(kind, namespace, "label:" + key, value_of).get(value, _EMPTY)
+
     def _drop_indexes(self, kind: str):
         self._ns_index.pop(kind, None)
         for k in [k for k in self._name_index if k[0] == kind]:
