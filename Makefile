@@ -31,9 +31,10 @@ BENCH_ARGS ?=
 bench: venv
 	$(BIN)/python bench/scale.py $(BENCH_ARGS)
 
-# The Krew archive: dist/kdebug-vX.Y.Z.tar.gz (launchers, kdebug_core, vendored pure-Python
-# dependencies, bytecode for every Python >= 3.9 found, or those named in DIST_PYTHONS), its
-# .sha256, and that sha256 and the release URI written into krew-manifests/plugins/*.yaml.
+# The Krew archive: dist/kdebug-vX.Y.Z.tar.gz (launchers, kdebug_core, the vendored pure-Python
+# modules kdebug imports, bytecode for this Python or the one or two named in DIST_PYTHONS; other
+# Pythons compile on first run), its .sha256, and that sha256 and the release URI written into
+# krew-manifests/plugins/*.yaml.
 REPO_URL     ?= https://github.com/kdebug/kdebug
 DIST_PYTHONS ?=
 dist: venv

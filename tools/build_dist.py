@@ -11,9 +11,12 @@ The archive runs with nothing but `python3` (3.9 or newer): no pip, no virtual e
     plugins/kubectl-<name>           the four launchers (Krew links `bin` to one of them)
     completion/kubectl_complete-<n>  completion launchers (Krew cannot install them; see the README)
     kdebug_core/                     the package
-    vendor/                          its pure-Python dependencies (tools/vendor.txt, vendor-pyyaml.txt)
+    vendor/                          its pure-Python dependencies (tools/vendor.txt, vendor-pyyaml.txt),
+                                     only the modules kdebug imports (KUBERNETES_MODULES: the
+                                     generated client is left out; see prune_vendor)
     man/man1/kubectl-<name>.1        the man pages
-    **/__pycache__/*.cpython-3N.pyc  bytecode for every interpreter given (or found on PATH)
+    **/__pycache__/*.cpython-3N.pyc  bytecode for one or two interpreters (default: the one running
+                                     this script); any other Python compiles on first run
 
 Reproducible: entries sorted, directories 0755, launchers 0755, other files 0644, owner 0:0,
 mtime fixed (SOURCE_DATE_EPOCH when set, else 1980-01-01), gzip header without name or time.
@@ -52,13 +55,34 @@ PLUGINS = ("why", "endpoints-check", "oomcheck", "probecheck")
 DEFAULT_REPO_URL = "https://github.com/kdebug/kdebug"
 DEFAULT_EPOCH = 315532800  # 1980-01-01T00:00:00Z, as in wheels
 MIN_PYTHON = (3, 9)
+MAX_PYTHONS = 2   # bytecode for at most this many interpreters: each one adds the tree's size again
 EXECUTABLE_DIRS = ("plugins", "completion")
+
+# What kdebug imports from the vendored `kubernetes` package (sources/kubeconfig.py loads these
+# three modules and what they import, quantity.py loads utils/quantity.py by file; the package
+# __init__ files are placeholders it never runs). The generated API client and models (~95% of the
+# package) are never imported: tests/distribution/test_archive.py proves both directions.
+KUBERNETES_MODULES = (
+    "__init__.py", "client/__init__.py", "client/configuration.py",
+    "config/__init__.py", "config/config_exception.py", "config/dateutil.py",
+    "config/exec_provider.py", "config/incluster_config.py", "config/kube_config.py",
+    "utils/__init__.py", "utils/quantity.py",
+)
+# Top-level packages kept besides kubernetes: what the live path imports (urllib3, six, yaml,
+# tabulate), and what kube_config's OIDC token refresh imports when it runs (requests_oauthlib,
+# oauthlib, requests and its idna, certifi, charset_normalizer).
+VENDORED_TOPS = ("kubernetes", "urllib3", "six", "yaml", "tabulate", "requests_oauthlib",
+                 "oauthlib", "requests", "idna", "certifi", "charset_normalizer")
+DIST_TOPS = {"pyyaml": "yaml"}  # distribution name -> its top-level package, where they differ
 
 COMPLETION_LAUNCHER = '''\
 #!/usr/bin/env python3
 """kubectl_complete-{exe}: shell completion for `kubectl {name}` (kubectl >= 1.26 runs it on TAB)."""
 import os
 import sys
+
+if sys.version_info < (3, 9):
+    sys.exit(0)  # no completions rather than a traceback on TAB; the plugin itself says why
 
 _here = os.path.dirname(os.path.realpath(__file__))
 for _p in (os.path.join(_here, "..", "vendor"), os.path.join(_here, "..")):
@@ -257,11 +281,46 @@ def stage(tree: str, wheels, source: str = ROOT, log=print):
     vendor = os.path.join(tree, "vendor")
     os.makedirs(vendor)
     pins = [extract_wheel(w, vendor) for w in wheels]
+    prune_vendor(vendor)
     with open(os.path.join(vendor, "VENDORED.txt"), "w", encoding="utf-8", newline="\n") as fh:
         fh.write("# Pure-Python dependencies of kdebug, unpacked from the wheels pinned in\n"
                  "# tools/vendor.txt and tools/vendor-pyyaml.txt (licences in each *.dist-info).\n")
         fh.write("".join(p + "\n" for p in sorted(pins, key=str.lower)))
     log(f"vendored {len(pins)} distributions: {', '.join(sorted(pins, key=str.lower))}")
+
+
+def prune_vendor(vendor: str):
+    """Keep only what kdebug imports: VENDORED_TOPS (and their *.dist-info, for the licences and
+    the version `--version` reads), and of `kubernetes` only KUBERNETES_MODULES (+ its dist-info)."""
+    kept = set(VENDORED_TOPS)
+    for n in sorted(os.listdir(vendor)):
+        path = os.path.join(vendor, n)
+        top = n[:-3] if n.endswith(".py") else n
+        if n.endswith(".dist-info"):
+            continue  # checked below, once the packages are known
+        if top not in kept:
+            (shutil.rmtree if os.path.isdir(path) else os.remove)(path)
+    tops = {n[:-3] if n.endswith(".py") else n for n in os.listdir(vendor) if not n.endswith(".dist-info")}
+    missing = kept - tops
+    if missing:
+        raise BuildError(f"vendored packages missing from the wheels: {', '.join(sorted(missing))}")
+    for n in sorted(os.listdir(vendor)):
+        if n.endswith(".dist-info"):
+            dist = re.sub(r"[-_.]+", "_", n[:-len(".dist-info")].rsplit("-", 1)[0]).lower()
+            if DIST_TOPS.get(dist, dist) not in kept:
+                shutil.rmtree(os.path.join(vendor, n))
+    keep = {os.path.join(*m.split("/")) for m in KUBERNETES_MODULES}
+    root = os.path.join(vendor, "kubernetes")
+    for d, dirs, files in os.walk(root, topdown=False):
+        for f in files:
+            rel = os.path.relpath(os.path.join(d, f), root)
+            if rel not in keep:
+                os.remove(os.path.join(d, f))
+        if not os.listdir(d):
+            os.rmdir(d)
+    absent = [m for m in KUBERNETES_MODULES if not os.path.isfile(os.path.join(root, *m.split("/")))]
+    if absent:
+        raise BuildError(f"the kubernetes wheel lacks modules kdebug loads: {', '.join(absent)}")
 
 
 def interpreter_tag(exe: str):
@@ -279,17 +338,9 @@ def interpreter_tag(exe: str):
 
 
 def find_interpreters(explicit=()):
-    """One interpreter per cache tag (cpython-39 ... cpython-314): explicit ones, else found on PATH."""
-    candidates = list(explicit) or [sys.executable] + [
-        p for p in (shutil.which(f"python3.{n}") for n in range(MIN_PYTHON[1], 20)) if p]
-    if not explicit:
-        # pyenv's shims only run the selected versions; its installed versions are found here.
-        pyenv = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
-        versions = os.path.join(pyenv, "versions")
-        if os.path.isdir(versions):
-            candidates += [os.path.join(versions, v, "bin", "python3")
-                           for v in sorted(os.listdir(versions))
-                           if os.path.isfile(os.path.join(versions, v, "bin", "python3"))]
+    """The interpreters to compile bytecode with, one per cache tag: the explicit ones (at most
+    MAX_PYTHONS), else the one running this script. Any other Python compiles on first run."""
+    candidates = list(explicit) or [sys.executable]
     chosen = {}
     for exe in candidates:
         info = interpreter_tag(exe)
@@ -303,6 +354,9 @@ def find_interpreters(explicit=()):
                 raise BuildError(f"{exe} is Python {version[0]}.{version[1]}; kdebug needs 3.9+")
             continue
         chosen.setdefault(tag, (version, exe))
+    if len(chosen) > MAX_PYTHONS:
+        raise BuildError(f"bytecode for {len(chosen)} interpreters: at most {MAX_PYTHONS} (each adds "
+                         f"the whole tree's size again; other Pythons compile on first run)")
     return [(tag, exe) for tag, (version, exe) in sorted(chosen.items(), key=lambda kv: kv[1][0])]
 
 
@@ -427,8 +481,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default=os.path.join(ROOT, "dist"), help="output directory (dist/)")
     ap.add_argument("--python", action="append", default=[], metavar="EXE",
-                    help="interpreter to compile bytecode with (repeatable; default: this one "
-                         "and every python3.N >= 3.9 on PATH)")
+                    help=f"interpreter to compile bytecode with (at most {MAX_PYTHONS}; default: "
+                         f"this one; other Pythons compile on first run)")
     ap.add_argument("--wheel-cache", default=os.path.join(ROOT, "build", "wheels"),
                     help="where the locked wheels are downloaded (build/wheels)")
     ap.add_argument("--repo-url", default=os.environ.get("KDEBUG_REPO_URL", DEFAULT_REPO_URL),

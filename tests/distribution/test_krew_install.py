@@ -9,7 +9,7 @@ import tarfile
 import pytest
 
 from tests.distribution import krew as krewlib
-from tests.distribution.conftest import (PLUGINS, complete, ROOT, bare_env, expected, run, scenario,
+from tests.distribution.conftest import (PLUGINS, complete, ROOT, bare_env, build_dist, expected, run, scenario,
                                          tar_bytes)
 
 DIAGNOSES = [
@@ -119,6 +119,36 @@ def test_every_supported_python_runs_the_archive_on_its_shipped_bytecode(krew, d
         assert expected(scenario("03-resource-constraints"), "oomcheck") <= result.reasons(), tag
     after = sorted(os.path.join(d, f) for d, _, fs in os.walk(store) for f in fs)
     assert after == before
+
+
+def _other_python(shipped_tags):
+    """An installed CPython >= 3.9 the archive has no bytecode for, or None."""
+    import glob
+    for exe in sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.*/bin/python3"))) + \
+            [f"/usr/bin/python3.{n}" for n in range(9, 15)]:
+        info = build_dist.interpreter_tag(exe) if os.path.exists(exe) else None
+        if info and info[1] >= (3, 9) and info[0] not in shipped_tags:
+            return exe, info[0]
+    return None
+
+
+def test_a_python_without_shipped_bytecode_compiles_on_first_run(krew, dist, tmp_path):
+    """Bytecode ships for one or two interpreters; any other Python >= 3.9 runs the same archive
+    and compiles what it imports on its first run (into the store, when it may write there)."""
+    shipped = {tag for tag, _ in dist.interpreters}
+    other = _other_python(shipped)
+    if other is None:
+        pytest.skip("no other Python >= 3.9 installed here")
+    exe, tag = other
+    store = krew.store("oomcheck", f"v{dist.version}")
+    for _ in range(2):  # the first run compiles, the second uses what it wrote
+        result = run([exe, os.path.join(store, "plugins", "kubectl-oomcheck"),
+                      "-f", scenario("03-resource-constraints"), "-A", "-o", "json"],
+                     bare_env(["/usr/bin", "/bin"], str(tmp_path)), cwd=str(tmp_path))
+        assert result.returncode == 1, f"{tag}: {result.stderr}"
+        assert expected(scenario("03-resource-constraints"), "oomcheck") <= result.reasons(), tag
+    written = [f for d, _, fs in os.walk(store) for f in fs if f".{tag}." in f]
+    assert written, f"{tag} wrote no bytecode into the store"
 
 
 # ---- what Krew refuses ---------------------------------------------------------------------------

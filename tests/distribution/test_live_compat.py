@@ -1,5 +1,5 @@
-"""The live path works with both `kubernetes` releases kdebug supports: the version vendored in the
-Krew archive (pinned, pure Python) and the newest release pip installs.
+"""The live path works across the dependency ranges setup.cfg allows: the versions vendored in the
+Krew archive (pinned, pure Python), and the lowest and the highest versions `pip install` may pick.
 
 Each runs in a fresh interpreter with site-packages off (-S), so nothing but the standard library,
 the given dependency directory and the project is importable, against the stand-in API server."""
@@ -24,26 +24,56 @@ with contextlib.redirect_stdout(out):
     live = run("why", ["deploy/crasher", "--kubeconfig", kubeconfig, "-o", "json"], stdout=out)
 offline_out = io.StringIO()
 offline = run("oomcheck", ["-f", sys.argv[4], "-A", "-o", "json"], stdout=offline_out)
-import kubernetes
+# Not `import kubernetes`: the Krew archive ships only the modules kdebug loads, not the client
+# that kubernetes/__init__.py would import.
 from kdebug_core import quantity
+from kdebug_core.cli import client_version
+from kdebug_core.sources import kubeconfig
 print(json.dumps({
     "live_exit": live, "live": json.loads(out.getvalue()),
     "offline_exit": offline, "offline": json.loads(offline_out.getvalue()),
-    "kubernetes": kubernetes.__version__, "kubernetes_file": kubernetes.__file__,
+    "kubernetes": client_version(), "kubernetes_file": kubeconfig.package()[0].__file__,
     "quantity_file": quantity._parse.__code__.co_filename,
 }))
 '''
 
 
-@pytest.fixture(scope="module")
-def newest_kubernetes(tmp_path_factory):
-    """`pip install --target` of the newest kubernetes (and PyYAML) release."""
-    target = str(tmp_path_factory.mktemp("newest-kubernetes"))
+def install_requires():
+    """setup.cfg's runtime requirements: {name: (lowest, upper bound)} from `>=LOW,<HIGH`."""
+    import configparser
+    import re
+    cfg = configparser.ConfigParser()
+    cfg.read(os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "setup.cfg"))
+    out = {}
+    for line in cfg["options"]["install_requires"].split("\n"):
+        m = re.fullmatch(r"\s*([A-Za-z0-9_.-]+)>=([\w.]+),<([\w.]+)\s*", line)
+        if line.strip():
+            assert m, f"not a compatible range (NAME>=LOW,<HIGH): {line!r}"
+            out[m.group(1)] = (m.group(2), m.group(3))
+    return out
+
+
+def _pip_target(tmp_path_factory, name, requirements):
+    target = str(tmp_path_factory.mktemp(name))
     proc = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                           "--no-compile", "--target", target, "--upgrade", "kubernetes", "PyYAML"],
+                           "--no-compile", "--only-binary=:all:", "--target", target, *requirements],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     return target
+
+
+@pytest.fixture(scope="module")
+def lowest_allowed(tmp_path_factory):
+    """`pip install --target` of every runtime dependency at the lowest version setup.cfg allows."""
+    return _pip_target(tmp_path_factory, "lowest",
+                       [f"{n}=={low}" for n, (low, _high) in install_requires().items()])
+
+
+@pytest.fixture(scope="module")
+def highest_allowed(tmp_path_factory):
+    """... and at the highest: what `pip install kdebug` takes today."""
+    return _pip_target(tmp_path_factory, "highest",
+                       [f"{n}>={low},<{high}" for n, (low, high) in install_requires().items()])
 
 
 def _diagnose(deps, source, standin, tmp_path):
@@ -78,8 +108,38 @@ def test_live_path_with_the_pinned_vendored_kubernetes(unpacked, source, standin
     _check(result, deps)
 
 
-def test_live_path_with_the_newest_kubernetes(newest_kubernetes, source, standin, tmp_path):
-    result = _diagnose(newest_kubernetes, source, standin, tmp_path)
-    # Newer than the pinned line: this is the release line with compiled dependencies.
-    assert int(result["kubernetes"].split(".")[0]) > 35, result["kubernetes"]
-    _check(result, newest_kubernetes)
+@pytest.mark.slow
+def test_live_path_with_the_lowest_allowed_versions(lowest_allowed, source, standin, tmp_path):
+    result = _diagnose(lowest_allowed, source, standin, tmp_path)
+    assert result["kubernetes"] == install_requires()["kubernetes"][0]
+    _check(result, lowest_allowed)
+
+
+@pytest.mark.slow
+def test_live_path_with_the_highest_allowed_versions(highest_allowed, source, standin, tmp_path):
+    result = _diagnose(highest_allowed, source, standin, tmp_path)
+    # The same release line as the Krew archive: both routes ship kubernetes 35.
+    assert result["kubernetes"].split(".")[0] == "35", result["kubernetes"]
+    _check(result, highest_allowed)
+    # and none of the compiled dependency tree that kubernetes 36+ brings
+    assert not any(os.path.isdir(os.path.join(highest_allowed, d)) for d in ("aiohttp", "pydantic"))
+
+
+def test_every_runtime_dependency_has_a_compatible_range_that_holds_the_krew_pins():
+    """Both routes ship the same: the versions vendored in the Krew archive are inside the
+    ranges pip resolves, and kubernetes stays below the 36 line."""
+    import re
+    ranges = install_requires()
+    assert set(ranges) >= {"kubernetes", "PyYAML", "tabulate"}
+    root = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
+    pins = {}
+    for lock in ("tools/vendor.txt", "tools/vendor-pyyaml.txt"):
+        with open(os.path.join(root, lock)) as fh:
+            pins.update(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", fh.read(), re.M))
+
+    def key(v):
+        return tuple(int(x) for x in re.findall(r"\d+", v)[:3])
+    for name, (low, high) in ranges.items():
+        assert name in pins, f"{name} is not vendored in the Krew archive"
+        assert key(low) <= key(pins[name]) < key(high), (name, low, pins[name], high)
+    assert key(ranges["kubernetes"][1]) <= (36,)
