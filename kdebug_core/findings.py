@@ -134,6 +134,25 @@ class Finding:
         return d
 
 
+# A finding on the left that the one on the right (same owner or object, same container) causes:
+# one problem, one group (a readiness probe that fails because it checks a port nobody listens on).
+CAUSED_BY = {"ReadinessProbeFailed": "ProbePortMismatch", "LivenessProbeFailed": "ProbePortMismatch",
+             "StartupProbeFailed": "ProbePortMismatch"}
+
+
+def root_groups(findings: List["Finding"]) -> Dict[int, str]:
+    """id(finding) -> its group, with a symptom folded into the group of its cause (CAUSED_BY)."""
+    def who(f):
+        return (f.owner if (f.owner is not None and f.object.kind == "Pod") else f.object).slug()
+    causes = {(who(f), f.object.slug(), f.container, f.reason): f.group for f in findings}
+    out = {}
+    for f in findings:
+        cause = CAUSED_BY.get(f.reason)
+        key = (who(f), f.object.slug(), f.container, cause)
+        out[id(f)] = causes.get(key, f.group) if cause else f.group
+    return out
+
+
 @dataclass
 class Report:
     findings: List[Finding] = field(default_factory=list)
@@ -159,6 +178,9 @@ class Report:
             "kind": "Report",
             "findings": [f.to_dict() for f in self.findings],
         }
+        groups = root_groups(self.findings)
+        for f, fd in zip(self.findings, d["findings"]):
+            fd["group"] = groups[id(f)]
         if self.incomplete:
             d["incomplete"] = [dict(e) for e in self.incomplete]
         if self.unverified:

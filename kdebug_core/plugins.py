@@ -39,13 +39,20 @@ PLUGINS = {
         description=(
             "Triage a pod or workload the way an operator would (status, events, previous logs, "
             "limits, references, scheduling, probes) and print the diagnosis with the commands to "
-            "fix it. Works on the live cluster or, with -f, on saved `kubectl get -o json` or "
-            "`kubectl cluster-info dump` output."),
+            "fix it. A workload target is judged itself as well as through its pods: pods the "
+            "controller cannot create (quota, Pod Security, admission webhook, missing "
+            "ServiceAccount, LimitRange), a rollout stuck past its deadline, a failed Job, a CronJob "
+            "that does not fire; pods also get their claims (a PersistentVolumeClaim that is not "
+            "bound) and their node (NotReady) checked, and -A judges the nodes. The same cause on "
+            "several pods of one owner is shown once. Works on the live cluster or, with -f, on "
+            "saved `kubectl get -o json` or `kubectl cluster-info dump` output."),
         target_kinds=POD_TARGETS,
         scan_without_target=False,
         examples=(
             "kubectl why broken-image-5d6f8b4c7-xk9m2",
             "kubectl why deploy/crasher -n shop",
+            "kubectl why deploy/report-api -n team-a",
+            "kubectl why job/schema-migrate -n batch",
             "kubectl why -A",
             "kubectl why -f cluster-dump/ -A -o json",
             "kubectl oomcheck -A -o name | kubectl why -",
@@ -57,11 +64,14 @@ PLUGINS = {
         description=(
             "Check a Service against the pods it should reach: selector against labels, "
             "targetPort against container ports, readiness of the backends, pods in other "
-            "namespaces and NetworkPolicies that isolate them."),
+            "namespaces and NetworkPolicies that isolate them. ingress/NAME follows an Ingress to "
+            "its Services: backends (Service and port) that do not exist, an IngressClass that does "
+            "not exist, a TLS Secret that does not exist (metadata only), then each Service."),
         target_kinds=("Service", "Ingress"),
         scan_without_target=True,
         subject="service",
-        examples=("kubectl endpoints-check backend-service", "kubectl endpoints-check -A"),
+        examples=("kubectl endpoints-check backend-service", "kubectl endpoints-check ingress/storefront -n web",
+                  "kubectl endpoints-check -A"),
     ),
     "oomcheck": PluginSpec(
         name="oomcheck",

@@ -9,7 +9,7 @@ from collections import OrderedDict
 from typing import Dict, List
 
 from ..catalogue import REASONS
-from ..findings import Finding, Report, as_fix
+from ..findings import CAUSED_BY, Finding, Report, as_fix, root_groups
 from ..sanitize import clean
 
 _COLOURS = {"error": "31", "warning": "33", "info": "36", "ok": "32", "dim": "2", "bold": "1",
@@ -82,14 +82,16 @@ def fix_lines(fixes, style: Style, indent: str) -> List[str]:
 def _blocks(report: Report) -> "OrderedDict[tuple, List[Finding]]":
     """Findings in the order to show them: one block per object, except that the same root cause
     on several pods of one owner (same `group`: owner, reason, container, cause) is one block."""
+    group_of = root_groups(report.findings)
     pods_per_group: Dict[str, set] = {}
     for f in report.findings:
         if f.object.kind == "Pod" and f.owner is not None:
-            pods_per_group.setdefault(f.group, set()).add(f.object.slug())
+            pods_per_group.setdefault(group_of[id(f)], set()).add(f.object.slug())
     folded = {g for g, pods in pods_per_group.items() if len(pods) > 1}
     blocks: "OrderedDict[tuple, List[Finding]]" = OrderedDict()
     for f in report.findings:
-        key = ("group", f.group) if f.group in folded else ("object", f.object.slug())
+        g = group_of[id(f)]
+        key = ("group", g) if g in folded else ("object", f.object.slug())
         blocks.setdefault(key, []).append(f)
     return blocks
 
@@ -104,6 +106,11 @@ def _group_lines(report: Report, found: List[Finding], style: Style, wide: bool)
     first = found[0]
     owner = first.owner
     pods = list(dict.fromkeys(f.object.name for f in found))
+    # A symptom folded with its cause (ReadinessProbeFailed → ProbePortMismatch): the first pod's
+    # findings, cause first.
+    mine = sorted((f for f in found if f.object.name == first.object.name),
+                  key=lambda f: (f.reason not in CAUSED_BY.values(), -f.rank))
+    first = mine[0]
     total = max(_pods_of_owner(report, owner.slug()), len(pods))
     where = f" -n {clean(owner.namespace)}" if owner.namespace else ""
     lines = [style(f"{owner.kind.lower()}/{clean(owner.name)}{where}", "bold")]
@@ -117,6 +124,8 @@ def _group_lines(report: Report, found: List[Finding], style: Style, wide: bool)
     body.insert(2, f"    {on}: {names}")
     body.insert(3, f"    {style(f'evidence and commands below are from pod {clean(first.object.name)}', 'dim')}")
     lines.extend(body)
+    for f in mine[1:]:
+        lines.extend(render_finding(f, style, shown=frozenset(x.object.slug() for x in report.findings)))
     return lines
 
 
@@ -188,9 +197,10 @@ def _tally(report: Report, groups) -> str:
     problems = [g for g in groups.values() if any(f.rank >= 1 for f in g)]
     # Root causes: one per group key (the same cause on ten pods of a Deployment is one problem).
     causes: Dict[str, str] = {}
+    group_of = root_groups(report.findings)
     for f in report.findings:
-        if f.rank >= 1 and causes.get(f.group) != "error":
-            causes[f.group] = f.severity
+        if f.rank >= 1 and causes.get(group_of[id(f)]) != "error":
+            causes[group_of[id(f)]] = f.severity
     errors = sum(1 for sev in causes.values() if sev == "error")
     warnings = sum(1 for sev in causes.values() if sev == "warning")
     healthy = len([r for r in report.healthy if r.slug() not in groups or
