@@ -23,6 +23,7 @@ done
 "$CLUSTER_DIR/cluster-down.sh" >/dev/null 2>&1 || true
 mkdir -p "$RUN" "$LOGS" "$PIDS" "$RUN/pki"
 trap 'rc=$?; if [ $rc != 0 ]; then log "cluster-up failed; stopping what was started"; "$CLUSTER_DIR/cluster-down.sh" --keep-logs || true; fi' EXIT
+trap 'exit 143' TERM INT
 
 start() { # NAME CMD... : run in its own session, log to $LOGS/NAME.log, pid to $PIDS/NAME.pid
   local name=$1; shift

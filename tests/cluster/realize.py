@@ -83,9 +83,27 @@ OVERRIDES = {
     ("43-pvc-storageclass-not-found", "postgres"): {"command": ["sleep", "3600"]},  # never scheduled
 }
 
-# Scenarios whose point is a second revision: the first is applied and rolled out before.
+def _set_image(container, image):
+    def change(docs):
+        for d in docs:
+            for c in ((d.get("spec") or {}).get("template") or {}).get("spec", {}).get("containers", []):
+                if c["name"] == container:
+                    c["image"] = image
+        return docs
+    return change
+
+
+def _without(kind, name):
+    return lambda docs: [d for d in docs if (d["kind"], d["metadata"]["name"]) != (kind, name)]
+
+
+# Scenarios whose state comes from an order of events: what is applied and rolled out first.
 BEFORE = {
-    "41-rollout-stuck-bad-image-tag": {("api", "image"): "ghcr.io/acme/catalog-api:2.0.0"},
+    # revision 1 (2.0.0) runs before revision 2 (2.0.1, never pushed) is rolled out
+    "41-rollout-stuck-bad-image-tag": _set_image("api", "ghcr.io/acme/catalog-api:2.0.0"),
+    # ledger (2 x 384Mi) was there first; report-api's pods then exceed the 1Gi quota (applied
+    # together, whichever ReplicaSet the controller manager syncs first takes the quota)
+    "40-quota-exhausted-no-pods": _without("Deployment", "report-api"),
 }
 
 SKIPPED = {
@@ -172,12 +190,7 @@ def main():
         with open(os.path.join(outdir, name + ".yaml"), "w") as fh:
             yaml.safe_dump_all(out, fh, sort_keys=False)
         if name in BEFORE:
-            first = copy.deepcopy(out)
-            for d in first:
-                for c in ((d.get("spec") or {}).get("template") or {}).get("spec", {}).get("containers", []):
-                    for (cname, field), value in BEFORE[name].items():
-                        if c["name"] == cname:
-                            c[field] = value
+            first = BEFORE[name](copy.deepcopy(out))
             with open(os.path.join(outdir, "before", name + ".yaml"), "w") as fh:
                 yaml.safe_dump_all(first, fh, sort_keys=False)
     with open(os.path.join(outdir, "not-realized.txt"), "w") as fh:

@@ -20,6 +20,7 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
+trap "exit 143" TERM INT
 timeout 600 "$CLUSTER_DIR/cluster-up.sh"
 
 # the plugins through the cluster's own kubectl (plugin dispatch finds kubectl-why in .venv/bin)

@@ -96,8 +96,8 @@ def report(plugin, mode):
     """One `-A -o json` run per plugin and mode ("live": plugin dispatch; "files": -f captures)."""
     key = (plugin, mode)
     if key not in _reports:
-        if mode == "live":
-            args = [plugin, "-A", "-o", "json"]
+        if mode == "live":   # --logs: every pod's logs, as the captures have them (a scan reads a few)
+            args = [plugin, "-A", "--logs", "-o", "json"]
         else:
             args = [plugin, "-A", "-o", "json", "-f", os.path.join(CAPTURE, "cluster-state.json"),
                     "-f", os.path.join(CAPTURE, "dump")]
