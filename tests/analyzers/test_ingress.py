@@ -91,3 +91,21 @@ def test_without_secrets_in_the_input_the_secret_is_only_not_in_the_input(tmp_pa
     f = only(run(tls.analyze, "storefront", path), "IngressTLSSecretMissing")
     assert f.severity == "warning" and f.cause == "NotInInput"
     assert "the input holds no Secret in namespace shop" in f.evidence[1]
+
+
+def test_a_backend_service_in_another_namespace_is_named_with_the_externalname_way_out(tmp_path):
+    def move(items):
+        for o in items:
+            if o["kind"] == "Ingress" and o["metadata"]["name"] == "storefront":
+                o["spec"]["rules"][0]["http"]["paths"][1]["backend"]["service"]["name"] = "docs-elsewhere"
+        svc = next(o for o in items if o["kind"] == "Service" and o["metadata"]["name"] == "docs")
+        import copy
+        other = copy.deepcopy(svc)
+        other["metadata"].update(name="docs-elsewhere", namespace="kb", uid="4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f")
+        items.append(other)
+    path = edited_fixture(tmp_path, "ingress", "shop-ingresses.json", move)
+    f = only(run(backend.analyze, "storefront", path), "IngressBackendMissing")
+    assert f.cause == "ServiceInOtherNamespace"
+    assert "which is in namespace kb, not in the Ingress's namespace shop" in f.summary
+    assert f.suggestions == ["kubectl create service externalname docs-elsewhere -n shop "
+                             "--external-name docs-elsewhere.kb.svc.cluster.local"]

@@ -61,10 +61,6 @@ KNOWN_GAPS = {
         "TargetPortMismatch (warning) for a numeric targetPort the container does not declare "
         "(declaring containerPort is optional; the app answers on 3000) and EndpointsNotReady (error) "
         "for a Ready pod with no podIP/Endpoints in the input",
-    "100-ingress-backend-service-other-namespace@offline":
-        "offline, IngressBackendMissing is withheld (exit 0, a note 'the input holds no services in "
-        "namespace accounts') although the input holds Services of other namespaces; live, the same "
-        "objects give IngressBackendMissing. A verdict that needed unread data must not exit 0",
 }
 
 

@@ -25,6 +25,11 @@ def analyze(view: ClusterView, ingress: dict, plugin: str) -> List:
         seen.add(key)
         svc = view.get("Service", ns, b.service)
         if svc is None:
+            elsewhere = sorted(meta(s).get("namespace") or "" for s in view.list("Service", None)
+                               if meta(s).get("name") == b.service and meta(s).get("namespace") != ns)
+            if elsewhere:
+                out.append(_other_namespace(ingress, plugin, b, ns, elsewhere))
+                continue
             if view.exists("Service", ns, b.service) is not False:
                 continue  # unreadable, or not in the input: absence proves nothing
             others = sorted(meta(s).get("name", "") for s in view.list("Service", ns))
@@ -65,3 +70,23 @@ def analyze(view: ClusterView, ingress: dict, plugin: str) -> List:
                              "the Service's ports, to name one of them in the Ingress backend")],
             details={"service": b.service, "port": b.port_text, "where": b.where}))
     return out
+
+
+def _other_namespace(ingress: dict, plugin: str, b, ns: str, elsewhere: List[str]):
+    """The Service exists, but in another namespace: an Ingress backend reaches only its own."""
+    other = elsewhere[0]
+    fqdn = f"{b.service}.{other}.svc.cluster.local"
+    return finding(
+        ingress, plugin, "IngressBackendMissing",
+        f'the Ingress sends {clean(b.where)} to Service "{clean(b.service)}", which is in namespace '
+        f"{clean(other)}, not in the Ingress's namespace {clean(ns)}: an Ingress backend can only name "
+        f"a Service of its own namespace, so the controller answers 503 there",
+        evidence=[f"{b.where} → service {clean(b.service)} port {clean(b.port_text)}",
+                  f'service "{clean(b.service)}" not found in namespace {clean(ns)}; it exists in namespace'
+                  f"{'s' if len(elsewhere) > 1 else ''} {', '.join(clean(e) for e in elsewhere)}"],
+        cause="ServiceInOtherNamespace",
+        suggestions=[fix(f"kubectl create service externalname {shlex.quote(b.service)} {ns_flag(ingress)} "
+                         f"--external-name {shlex.quote(fqdn)}",
+                         f"a Service of the same name in {ns} that points at the one in {other} "
+                         f"(or move the Ingress to namespace {other})")],
+        details={"service": b.service, "port": b.port_text, "where": b.where, "namespaces": elsewhere})
