@@ -135,6 +135,10 @@ def _looping(ctx: PodContext, c: Container, term: Optional[dict]) -> bool:
     reason = (c.waiting or {}).get("reason")
     if reason == "CrashLoopBackOff":
         return True
+    if not c.status and _backoff_events(ctx, c):
+        # An events dump or a describe paste with no container status: the kubelet's
+        # "Back-off restarting failed container" events are the crash loop (corpus 104).
+        return True
     if reason in OTHER_WAITING or c.restarts < CRASH_RESTARTS or not term:
         return False
     code = _exit_code(term)
@@ -173,12 +177,13 @@ def _crash_loop(ctx: PodContext, c: Container) -> Optional[Finding]:
     backoff = _backoff_of(c)
     running_for = _running_for(ctx, c)
 
+    restarts = restart_phrase(c.restarts) if c.status else "restart count not recorded (no container status)"
     evidence = [_exit_line(term, code, ran)]
     if go_panic:
         evidence.append("a panic in the log: Go programs exit with code 2 when they panic")
     if term and term.get("message"):
         evidence.append(f"termination message: {clean(term['message'])}")
-    evidence.append(restart_phrase(c.restarts))
+    evidence.append(restarts)
     if c.waiting:
         evidence.append(waiting_line(c))
     elif running_for is not None:
@@ -194,7 +199,7 @@ def _crash_loop(ctx: PodContext, c: Container) -> Optional[Finding]:
     cause = _cause(ctx, code, last_reason, ran, missing_cmd, go_panic, probe_kills)
     if code is None:
         summary = (f"container {c.name} keeps crashing and the kubelet is backing off before "
-                   f"restarting it; {restart_phrase(c.restarts)}")
+                   f"restarting it; {restarts}")
     elif stable:
         if probe_kills:
             kind = _PROBE_KILL.search(probe_kills[-1].get("message") or "").group(1).lower()

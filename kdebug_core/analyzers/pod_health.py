@@ -24,6 +24,10 @@ STARTING_GRACE_SECONDS = 120
 # Waiting reasons the kubelet shows on the way up, before anything has gone wrong.
 STARTING_WAITING = {"ContainerCreating", "PodInitializing"}
 
+# Events a pod on its way up gets, each once.
+STARTING_EVENTS = {"Scheduled", "Pulling", "Pulled", "Created", "Started", "AddedInterface",
+                   "SuccessfulAttachVolume", "SuccessfulMountVolume"}
+
 # Findings that are advice about a pod, not an explanation of why it is not healthy.
 ADVICE = {"NoReadinessProbe", "LivenessEqualsReadiness", "NoMemoryLimit", "MemoryNearLimit"}
 
@@ -87,8 +91,15 @@ def starting_for(ctx: PodContext) -> Optional[str]:
         return None
     if ctx.status.get("phase") not in ("Pending", "Running", None):
         return None
-    if any(ev.get("type") == "Warning" for ev in ctx.events()):
-        return None
+    for ev in ctx.events():
+        # Only the events of a first start: a Killing (Normal) or a second Started is a restart.
+        if ev.get("type") == "Warning" or ev.get("reason") not in STARTING_EVENTS:
+            return None
+        try:
+            if int(ev.get("count") or 1) > 1:
+                return None
+        except (TypeError, ValueError):
+            return None
     for c in ctx.containers():
         if c.restarts or c.terminated and not c.init or c.last_terminated:
             return None
@@ -169,18 +180,17 @@ def analyze(ctx: PodContext, found: List[Finding], plugin_scope: str = "why") ->
             else f"phase {phase}")
     if plugin_scope == "why":
         summary = f"the pod is not healthy ({clean(what)}) and no known cause matches what the cluster shows"
-        severity = None
     else:
-        # oomcheck/probecheck: not their class, but never "healthy": point at the whole triage.
+        # oomcheck/probecheck: not their class, but a broken pod is never a pass (exit 1): it
+        # points at the whole triage, and `-o name | kubectl why -` carries it there.
         summary = (f"the pod is not healthy ({clean(what)}), and not for a reason "
-                   f"{plugin_scope} owns: kubectl why has the whole triage")
-        severity = "info"
+                   f"{plugin_scope} can see: kubectl why has the whole triage")
     suggestions = [f"kubectl describe pod {ctx.name} {ctx.ns_flag}"]
     restarted = [c for c in ctx.containers() if c.restarts or c.last_terminated]
     for c in restarted[:2]:
         suggestions.append(ctx.logs_cmd(c.name, previous=True))
     if plugin_scope != "why":
         suggestions.insert(0, f"kubectl why pod/{ctx.name} {ctx.ns_flag}")
-    return [ctx.finding("PodNotHealthy", summary, severity=severity, evidence=evidence,
+    return [ctx.finding("PodNotHealthy", summary, evidence=evidence,
                         container=waiting[0].name if len(waiting) == 1 else None,
                         suggestions=suggestions, details={"phase": phase})]

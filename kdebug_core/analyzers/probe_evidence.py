@@ -17,6 +17,9 @@ from ..view import event_time, meta
 from .base import Container, PodContext, status_line
 from .probe_config import DEFAULTS, Probe, declared_ports, probes_of, resolve_port
 
+# Probe failures this much older than the newest BackOff no longer explain the restarts.
+STALE_FAILURES_SECONDS = 600
+
 
 NO_EVENTS = ("no Unhealthy or Killing events about the {kind} probe were found (events expire after "
              "an hour): this is what the container status shows")
@@ -312,10 +315,21 @@ class ProbeEvidence:
             term = c.last_terminated
             if term is not None and not stopped_on_request(term):
                 return None  # it exits by itself (exit 1, OOMKilled...): the crash analyzers explain it
+            if self._failures_stopped_before_restarts(f):
+                return None  # restarts go on long after the probe stopped failing: the process exits
             if f.count >= threshold or killed_by_signal(term):
                 return "inferred"
             return None
         return "status-only" if self._status_only_kill(kind) else None
+
+    def _failures_stopped_before_restarts(self, f) -> bool:
+        """The last probe failure is far older than the last BackOff: whatever restarts the
+        container now is not that probe (corpus 104: startup failures 37m old, BackOff 82s)."""
+        last_fail = getattr(f, "last", None)
+        backoff_times = [t for t in (event_time(b) for b in self.backoffs) if t is not None]
+        if last_fail is None or not backoff_times:
+            return False
+        return (max(backoff_times) - last_fail).total_seconds() > STALE_FAILURES_SECONDS
 
     def past_threshold_only(self, kind: str) -> bool:
         """The verdict rests on failures past failureThreshold alone: no status, no restart seen."""

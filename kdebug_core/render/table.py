@@ -236,9 +236,15 @@ def _checked_line(report: Report, rows, style: Style, nothing: bool) -> List[str
     fine = len(pods - affected)
     if not pods:
         return [] if not nothing or report.unverified else ["nothing to examine: no matching pods in scope"]
+    if nothing and report.incomplete:
+        return ["", style(f"? {len(pods)} pod{'s' if len(pods) != 1 else ''} checked: no memory kill "
+                          f"seen, but not everything could be read (see the notes)", "warning")]
     if nothing:
         return ["", style(f"✓ {len(pods)} pod{'s' if len(pods) != 1 else ''} checked: no memory kills, "
                           f"none near its memory limit", "ok")]
+    if fine and report.incomplete:
+        return ["", style(f"? {fine} other pod{'s' if fine != 1 else ''}: no memory kill seen, but "
+                          f"not everything could be read (see the notes)", "warning")]
     if fine:
         return ["", style(f"✓ {fine} other pod{'s' if fine != 1 else ''}: no memory kills", "ok")]
     return []
