@@ -16,6 +16,8 @@ about (uid, else kind/namespace/name), and any grouping an analyzer asks for wit
 node, EndpointSlices by Service). Lists returned are the view's own: callers never mutate them.
 """
 
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Dict, Iterable, List, Optional, Protocol, Tuple
@@ -51,6 +53,23 @@ METADATA_ONLY_KINDS = {"Secret"}
 
 
 _EMPTY: List[dict] = []  # what an empty namespace answers (shared: never mutated)
+
+
+@contextmanager
+def _no_cyclic_gc():
+    """Python's cyclic garbage collector off while a list's pages are parsed, and what was read
+    moved out of its sight afterwards (gc.freeze): parsed JSON holds no reference cycles, yet
+    each collection of the oldest generation walks every object read so far — at 10,000 pods that
+    was most of the CPU time of reading (3-4x the parsing itself). Reference counting still frees
+    everything as usual."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+        gc.freeze()
 
 
 def meta(obj: dict) -> dict:
@@ -263,7 +282,8 @@ class ClusterView:
         cache_key = (kind, ns)
         if cache_key not in self._lists:
             try:
-                items = self.backend.list(kind, ns, metadata_only=kind in METADATA_ONLY_KINDS)
+                with _no_cyclic_gc():
+                    items = self.backend.list(kind, ns, metadata_only=kind in METADATA_ONLY_KINDS)
             except ReadFailed as exc:
                 if not optional:
                     self._failed(kind, exc, ns)
