@@ -145,11 +145,21 @@ def root_groups(findings: List["Finding"]) -> Dict[int, str]:
     def who(f):
         return (f.owner if (f.owner is not None and f.object.kind == "Pod") else f.object).slug()
     causes = {(who(f), f.object.slug(), f.container, f.reason): f.group for f in findings}
+    # the owner's own finding of the same reason and cause (a Job's JobFailed and its failed runs)
+    on_owner = {}
+    for f in findings:
+        if f.object.kind != "Pod":
+            on_owner[(f.object.slug(), f.reason, f.cause)] = f.group
+            if f.owner is not None:  # a CronJob's Job: its pods' top owner is the CronJob
+                on_owner.setdefault((f.owner.slug(), f.reason, f.cause), f.group)
     out = {}
     for f in findings:
         cause = CAUSED_BY.get(f.reason)
         key = (who(f), f.object.slug(), f.container, cause)
-        out[id(f)] = causes.get(key, f.group) if cause else f.group
+        group = causes.get(key, f.group) if cause else f.group
+        if f.object.kind == "Pod" and f.owner is not None:
+            group = on_owner.get((f.owner.slug(), f.reason, f.cause), group)
+        out[id(f)] = group
     return out
 
 

@@ -8,6 +8,7 @@ from . import (cannot_run, config_refs, crashloop, evicted, image_pull, init_con
                oom_killed, probes, unschedulable, volume_mount)
 from . import memory_pressure, memory_usage, node_oom, not_oom  # noqa: E402  (oomcheck)
 from . import pvc_pending  # noqa: E402
+from .workload import job as workload_job  # noqa: E402
 from .node import not_ready as node_not_ready  # noqa: E402
 
 # Pod analyzers per plugin, in the order an operator checks things. `why` runs everything that
@@ -17,6 +18,7 @@ POD_ANALYZERS = {
         node_not_ready.analyze,
         unschedulable.analyze,
         pvc_pending.analyze,
+        workload_job.analyze_pod,   # a failed run of a failed Job: its exit, under the Job's JobFailed
         evicted.analyze,
         init_containers.analyze,
         image_pull.analyze,

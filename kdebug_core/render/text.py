@@ -91,7 +91,7 @@ def _blocks(report: Report) -> "OrderedDict[tuple, List[Finding]]":
     blocks: "OrderedDict[tuple, List[Finding]]" = OrderedDict()
     for f in report.findings:
         g = group_of[id(f)]
-        key = ("group", g) if g in folded else ("object", f.object.slug())
+        key = ("group", g) if g in folded and f.object.kind == "Pod" else ("object", f.object.slug())
         blocks.setdefault(key, []).append(f)
     return blocks
 

@@ -191,3 +191,22 @@ def test_an_invalid_schedule_is_said_so():
         Schedule("61 * * * *")
     with pytest.raises(ValueError):
         Schedule("* * *")
+
+
+def test_each_failed_run_of_a_failed_job_is_explained_on_the_pod_with_its_exit():
+    from kdebug_core.findings import root_groups
+    from tests.helpers import pod_context
+    path = fixture("workload", "cronjob-latest-job-backoff-limit-exceeded.json")
+    view = view_of(path, path.replace(".json", ".logs.txt"))
+    ctx = pod_context(view, "nightly-report-29919480-x7k2p")
+    f = only(job.analyze_pod(ctx), "JobFailed")
+    assert f.object.kind == "Pod" and f.container == "report" and f.cause == "BackoffLimitExceeded"
+    assert f.summary == ("one of the failed runs of job/nightly-report-29919480: container report exited with code 1: "
+                         "application error (the process exited with status 1)")
+    assert any("password authentication failed" in e for e in f.evidence)
+    [pod_verdict] = analyze_pod(view, ctx.pod, "why")  # replaces the catch-all PodNotHealthy
+    assert pod_verdict.reason == "JobFailed"
+    # one problem: the Job's finding and its runs' share a group
+    job_finding = only(job.analyze(ctx_of(path, "Job", "nightly-report-29919480")), "JobFailed")
+    groups = root_groups([job_finding, f])
+    assert groups[id(job_finding)] == groups[id(f)]

@@ -52,7 +52,7 @@ def analyze(ctx: WorkloadContext) -> List:
     failed_pods = sorted((p for p in pods if (p.get("status") or {}).get("phase") == "Failed"),
                          key=lambda p: (p.get("status") or {}).get("startTime") or "")
     diagnosis = ctx.pod_diagnosis(failed_pods)
-    causes = distinct_causes(diagnosis, generic_ok=False)
+    causes = distinct_causes([f for f in diagnosis if f.reason != "JobFailed"], generic_ok=False)
     exit_lines, exit_detail = _exits(ctx, failed_pods)
 
     if cause == "BackoffLimitExceeded":
@@ -150,6 +150,42 @@ def _exits(ctx: WorkloadContext, failed_pods: List[dict]):
                     seen.add(line)
                     lines.append(f"log {clean(meta(pod).get('name'))}: {clean(line)}")
     return lines[:10], detail
+
+
+def analyze_pod(ctx) -> List:
+    """JobFailed on a failed pod of a Job that has failed: the pod is one of its failed runs, and its
+    container's exit says why (the Job's own finding gathers them). `ctx` is a PodContext."""
+    if (ctx.status.get("phase") or "") != "Failed":
+        return []
+    ref = next((r for r in meta(ctx.pod).get("ownerReferences") or [] if r.get("kind") == "Job"), None)
+    if not ref:
+        return []
+    job_obj = ctx.view.get("Job", ctx.namespace, ref.get("name"))
+    failed = next((c for c in ((job_obj or {}).get("status") or {}).get("conditions") or []
+                   if c.get("type") == "Failed" and c.get("status") == "True"), None)
+    if failed is None:
+        return []
+    name = _failed_container(ctx.pod)
+    cs = next((c for c in ctx.containers(init=False) if c.name == name), None)
+    t = (cs.terminated or cs.last_terminated) if cs else None
+    cause = _CAUSE.get(failed.get("reason") or "", "Other")
+    if t is None:
+        what = f"the pod {clean(ctx.status.get('reason') or 'failed')}" + (
+            f": {clean(ctx.status.get('message'))}" if ctx.status.get("message") else "")
+        evidence = [f"phase Failed" + (f" ({clean(ctx.status.get('reason'))})" if ctx.status.get("reason") else "")]
+    else:
+        code = t.get("exitCode")
+        what = f"container {clean(name)} exited with code {code}: {exit_code_meaning(code)}"
+        evidence = [f"container {clean(name)} terminated: {clean(t.get('reason') or '?')}, exit code {code}"]
+        for line in error_lines(ctx.view.logs(ctx.pod, name, previous=False), limit=4):
+            evidence.append(f"log: {clean(line)}")
+    evidence.append(f"job {clean(ref.get('name'))}: condition Failed=True ({clean(failed.get('reason'))}): "
+                    f"{clean(failed.get('message'))}")
+    suggestions = [fix(f"kubectl logs {q(ctx.name)} {ctx.ns_flag}" + (f" -c {q(name)}" if name else ""),
+                       "what this run printed")]
+    return [ctx.finding("JobFailed", f"one of the failed runs of job/{clean(ref.get('name'))}: {what}",
+                        container=name, cause=cause, evidence=evidence, suggestions=suggestions,
+                        details={"job": ref.get("name")})]
 
 
 def owned_jobs(ctx: WorkloadContext) -> List[dict]:
