@@ -1,8 +1,9 @@
 """One run of a plugin: pick the source, resolve the targets, run the analyzers, build the report."""
 
+import inspect
 import math
 import os
-from typing import List, Optional, Tuple
+from typing import Iterable, List, Optional, Tuple
 
 from . import analyzers
 from .analyzers import pod_health
@@ -55,7 +56,7 @@ def select_pods(view: ClusterView, opts: Options, targets: List[Target],
     if targets:
         pods, seen = [], set()
         for t in targets:
-            for p in pods_of(view, t, namespace):
+            for p in pods_of(view, t, namespace, view.missing_targets):
                 key = (meta(p).get("namespace"), meta(p).get("name"))
                 if key not in seen:
                     seen.add(key)
@@ -175,7 +176,9 @@ def timeline(view: ClusterView, pod: dict) -> List[TimelineEntry]:
     return entries
 
 
-def build_report(view: ClusterView, opts: Options, pods: List[dict]) -> Report:
+def build_report(view: ClusterView, opts: Options, pods: List[dict], nodes: Iterable[str] = ()) -> Report:
+    """Every pod judged, then the scope analyzers (node-level OOM on the pods' nodes, the `nodes`
+    named as targets, and every Node in a cluster-wide scan)."""
     report = Report()
     plugin = opts.plugin.name
     view.probe_now = opts.probe_now  # probecheck --probe-now (see kdebug_core/probe_now.py)
@@ -197,7 +200,10 @@ def build_report(view: ClusterView, opts: Options, pods: List[dict]) -> Report:
             report.timelines[ref.slug()] = timeline(view, pod)
     for scope_analyzer in analyzers.SCOPE_ANALYZERS.get(plugin, []):
         try:
-            report.findings.extend(scope_analyzer(view, pods, plugin))
+            if "nodes" in inspect.signature(scope_analyzer).parameters:
+                report.findings.extend(scope_analyzer(view, pods, plugin, nodes=nodes))
+            else:
+                report.findings.extend(scope_analyzer(view, pods, plugin))
         except KdebugError:
             raise
         except Exception as exc:

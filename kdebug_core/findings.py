@@ -179,6 +179,8 @@ class Report:
     # Objects with nothing wrong found that cannot be called healthy because a read they needed
     # failed: slug -> what was missing.
     unverified: Dict[str, str] = field(default_factory=dict)
+    # Lines of a stdin batch naming objects that no longer exist: one stderr line each, exit >= 2.
+    missing_targets: List[str] = field(default_factory=list)
     # Pod slug -> its top owner's slug, for every pod examined ("on 3 of 10 pods of deployment/x").
     owners: Dict[str, str] = field(default_factory=dict)
 
@@ -202,11 +204,13 @@ class Report:
     def exit_code(self) -> int:
         """SPEC: 1 problems found (complete or not); 3 nothing found but something needed could
         not be read; 0 only for a complete read with nothing at warning or above."""
-        if self.worst_rank() >= 1:
-            return 1
-        if self.incomplete or self.unverified:
-            return 3
-        return 0
+        if self.incomplete and self.worst_rank() < 1 or self.unverified and self.worst_rank() < 1:
+            code = 3
+        else:
+            code = 1 if self.worst_rank() >= 1 else 0
+        # A batch line whose object is gone counts as that target alone would (exit 2): the run's
+        # exit code is the worst of them.
+        return max(code, 2) if self.missing_targets else code
 
     def worst_rank(self) -> int:
         return max((f.rank for f in self.findings), default=-1)

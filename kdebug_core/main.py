@@ -23,18 +23,12 @@ def run(name: str, argv=None, stdin=None, stdout=None, stderr=None) -> int:
         parser = build_parser(name)
         args = parser.parse_args(argv)
         opts = Options.from_args(spec, args).complete(stdout).validate()
-        exit_code = _run(opts, stdin, stdout)
+        exit_code = _run(opts, stdin, stdout, stderr)
     except KdebugError as exc:
         print(f"error: {one_line(exc, ERROR_LINE_MAX)}", file=stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # a bug: still one line, never a traceback (unless asked for)
-        if os.environ.get("KDEBUG_DEBUG"):
-            raise
-        print(f"error: internal error: {type(exc).__name__}: {one_line(exc)} (run with "
-              f"KDEBUG_DEBUG=1 for the traceback and please report it)", file=stderr)
-        return EXIT_USAGE
     except BrokenPipeError:
         # `kubectl why -A | head`: the reader left; nothing to report.
         try:
@@ -42,16 +36,26 @@ def run(name: str, argv=None, stdin=None, stdout=None, stderr=None) -> int:
         except Exception:
             pass
         return EXIT_OK
+    except Exception as exc:  # a bug: still one line, never a traceback (unless asked for)
+        if os.environ.get("KDEBUG_DEBUG"):
+            raise
+        print(f"error: internal error: {type(exc).__name__}: {one_line(exc)} (run with "
+              f"KDEBUG_DEBUG=1 for the traceback and please report it)", file=stderr)
+        return EXIT_USAGE
     return exit_code
 
 
-def _run(opts, stdin, stdout) -> int:
+def _run(opts, stdin, stdout, stderr=None) -> int:
     from . import engine
     from .render import render
 
     view, targets, namespace = engine.open_view(opts, stdin)
     from .subjects import build_report  # pods, workloads, Services, Ingresses, nodes: one registry
     report = build_report(view, opts, targets, namespace)
+    # Lines of a stdin batch whose objects are gone: one error line each, the rest diagnosed.
+    report.missing_targets = list(view.missing_targets)
+    for message in report.missing_targets:
+        print(f"error: {one_line(message, ERROR_LINE_MAX)}", file=stderr or sys.stderr)
     for note in getattr(view.backend, "notes", ()):  # objects the source left out (sources/shape.py)
         if note not in report.notes:
             report.notes.append(note)

@@ -27,7 +27,7 @@ from .cli import Options
 from .errors import KdebugError
 from .findings import Finding, ObjectRef, Report
 from .labels import matches, parse_selector
-from .targets import WORKLOAD_KINDS, Target, not_found, owned_pods
+from .targets import WORKLOAD_KINDS, Target, lookup, not_found, owned_pods
 from .view import ClusterView, meta
 
 # Workload kinds listed by a scan (ReplicationController is judged when named, not listed).
@@ -141,9 +141,9 @@ def select_workloads(view: ClusterView, opts: Options, targets: List[Target],
         if t.kind not in WORKLOAD_KINDS:
             continue
         ns = t.namespace or namespace
-        obj = view.get(t.kind, ns, t.name)
+        obj = lookup(view, t, ns, view.missing_targets)
         if obj is None:
-            raise not_found(view, t.kind, t.name, ns)
+            continue  # a stdin line whose object is gone: reported once, the batch goes on
         obj.setdefault("kind", t.kind)
         add(obj, True)
         if t.kind == "CronJob":
@@ -202,7 +202,7 @@ def build_report(view: ClusterView, opts: Options, targets: List[Target],
         return _service_report(view, opts, targets, namespace)
     plugin = opts.plugin.name
     pods = engine.select_pods(view, opts, targets, namespace)
-    report = engine.build_report(view, opts, pods)
+    report = engine.build_report(view, opts, pods, nodes=[t.name for t in targets if t.kind == "Node"])
     for p in pods:  # for "on 3 of 10 pods of deployment/x"
         top = view.top_owner(p)
         if top is not None:

@@ -157,6 +157,8 @@ class ClusterView:
     # Every read that failed for good: a fact of the run, reported as the report's `incomplete`.
     incomplete: List[dict] = field(default_factory=list)
     _not_served: set = field(default_factory=set)
+    # Lines of a stdin batch whose objects no longer exist (targets.MissingTargets messages).
+    missing_targets: List[str] = field(default_factory=list)
     # Indexes over fetched lists, built on first use (see `_by_namespace`, `_by_name`, `group`,
     # `_event_index`); keyed like _lists, dropped when the list under them changes (prime).
     _ns_index: Dict[str, Dict[str, List[dict]]] = field(default_factory=dict)

@@ -47,10 +47,6 @@ KIND_OF = {"pod": "Pod", "po": "Pod", "pods": "Pod", "deploy": "Deployment", "de
 # case id (or "CASE@offline" / "CASE@live") -> what the analyzers get wrong on it today. Strict
 # xfail: fixing the analyzer makes the test pass, which fails the run until the entry is removed.
 KNOWN_GAPS = {
-    "050-systemoom-node-events-1-14":
-        "oomcheck node/node1 finds nothing (exit 0) when the Node has only its events (three Warning "
-        "SystemOOM 'System OOM encountered', the pre-1.16 wording without victim) and no pod of the "
-        "node is in the input: node targets must read the node's own events",
     "058-healthy-service-endpoints-no-pods-in-dump":
         "SelectorMismatch (error) for a Service whose Endpoints list three ready addresses, only "
         "because the input holds no pods: the endpoints controller's list is positive evidence",
