@@ -210,3 +210,10 @@ def test_each_failed_run_of_a_failed_job_is_explained_on_the_pod_with_its_exit()
     job_finding = only(job.analyze(ctx_of(path, "Job", "nightly-report-29919480")), "JobFailed")
     groups = root_groups([job_finding, f])
     assert groups[id(job_finding)] == groups[id(f)]
+
+
+def test_an_interval_schedule_is_valid_and_not_second_guessed(tmp_path):
+    def every(items):
+        next(o for o in items if o["kind"] == "CronJob" and o["metadata"]["name"] == "digest")["spec"]["schedule"] = "@every 6h"
+    path = edited_fixture(tmp_path, "workload", "cronjobs-not-scheduling.json", every)
+    assert cronjob.analyze(ctx_of(path, "CronJob", "digest")) == []

@@ -142,6 +142,8 @@ def analyze(ctx: WorkloadContext) -> List:
                              f"-p '{{\"spec\":{{\"suspend\":false}}}}'", "if it should run: resume it")])]
 
     bad_schedule = [e for e in warnings if e.get("reason") in ("UnparseableSchedule", "InvalidSchedule")]
+    if schedule_text.strip().lower().startswith("@every") and not bad_schedule:
+        return []  # robfig/cron's interval form, valid for the controller: no calendar to check
     try:
         sched = Schedule(schedule_text)
     except (ValueError, KeyError) as exc:
