@@ -186,3 +186,23 @@ def test_no_replicaset_at_all_says_what_was_seen():
     assert f.cause == "Other" and f.severity == "error"
     assert "wants 2 pods and has none" in f.summary and "no ReplicaSet exists" in f.summary
     assert "deployment/orphan: 2 desired, 0 current, 0 ready, 0 available" in f.evidence
+
+
+def test_a_statefulset_with_no_pods_and_no_refusal_says_what_its_status_shows(tmp_path):
+    path = edited_fixture(tmp_path, "workload", "statefulset-serviceaccount-missing.json",
+                          lambda items: items.__setitem__(slice(None), [o for o in items if o["kind"] != "Event"]))
+    f = only(creation.analyze(ctx_of(path, "StatefulSet", "kafka")), "PodCreationFailed")
+    assert f.cause == "Other" and "wants 3 pods and has none" in f.summary
+    assert creation.analyze(ctx_of(path, "StatefulSet", "kafka", targeted=False)) == []
+
+
+def test_a_daemonset_no_node_qualifies_for(tmp_path):
+    def no_nodes(items):
+        items[:] = [o for o in items if o["kind"] != "Event"]
+        ds = next(o for o in items if o["kind"] == "DaemonSet")
+        ds["status"].update(desiredNumberScheduled=0, numberUnavailable=0)
+        ds["spec"]["template"]["spec"]["nodeSelector"] = {"node-role.kubernetes.io/gpu": "true"}
+    path = edited_fixture(tmp_path, "workload", "daemonset-webhook-denied.json", no_nodes)
+    f = only(creation.analyze(ctx_of(path, "DaemonSet", "node-agent")), "PodCreationFailed")
+    assert f.cause == "NoEligibleNode" and f.severity == "warning"
+    assert "nodeSelector node-role.kubernetes.io/gpu=true" in f.evidence

@@ -169,7 +169,50 @@ def analyze(ctx: WorkloadContext) -> List:
     # simply does not hold (a dump of the Deployment alone).
     if ctx.kind == "Deployment" and ctx.targeted and not ctx.pods() and not int_field(ctx.obj, "status", "replicas"):
         return [_no_pods(ctx)]
+    if ctx.kind in ("ReplicaSet", "StatefulSet", "DaemonSet", "Job") and ctx.targeted and not ctx.pods():
+        f = _no_pods_controller(ctx)
+        return [f] if f else []
     return []
+
+
+def _no_pods_controller(ctx: WorkloadContext):
+    """A ReplicaSet, StatefulSet, DaemonSet or Job named on the command line that has no pods and no
+    refusal on record: say what its status shows (or that it wants none)."""
+    st = ctx.status
+    if ctx.kind == "DaemonSet":
+        if int_field(st, "currentNumberScheduled"):
+            return None  # its pods exist; the input does not hold them
+        if int_field(st, "desiredNumberScheduled") == 0:
+            sel = (ctx.template_spec().get("nodeSelector") or {})
+            return ctx.finding(
+                "PodCreationFailed", f"{ctx.slash_name} runs no pod: no node qualifies for it "
+                                     f"(desiredNumberScheduled 0)", cause="NoEligibleNode", severity="warning",
+                evidence=[f"{ctx.slash_name}: 0 desired, 0 scheduled"]
+                + ([f"nodeSelector {', '.join(f'{clean(k)}={clean(v)}' for k, v in sel.items())}"] if sel else []),
+                suggestions=[fix("kubectl get nodes --show-labels", "the nodes' labels against its nodeSelector and "
+                                                                    "their taints against its tolerations")])
+        return None
+    if ctx.kind == "Job":
+        if ctx.spec.get("suspend"):
+            return ctx.finding("PodCreationFailed", f"{ctx.slash_name} has no pods: it is suspended (spec.suspend: true)",
+                               cause="Suspended", severity="warning",
+                               suggestions=[fix(f"kubectl patch job {q(ctx.name)} {ctx.ns_flag} --type=merge "
+                                                f"-p '{{\"spec\":{{\"suspend\":false}}}}'", "if it should run: resume it")])
+        return None  # finished Jobs may have had their pods removed: nothing to say
+    desired = int_field(ctx.obj, "spec", "replicas", default=1)
+    if int_field(st, "replicas"):
+        return None  # its status counts pods the input does not hold
+    evidence = [f"{ctx.slash_name}: {desired} desired, {int_field(st, 'replicas')} current, "
+                f"{int_field(st, 'readyReplicas')} ready"]
+    evidence += [describe_event(ctx.view, ev, on=ctx.slash_name) for ev in ctx.events()[-3:]]
+    if desired == 0:
+        return ctx.finding("PodCreationFailed", f"{ctx.slash_name} has no pods because it is scaled to zero "
+                                                f"(spec.replicas: 0)", cause="ScaledToZero", severity="warning",
+                           evidence=evidence)
+    return ctx.finding("PodCreationFailed", f"{ctx.slash_name} wants {desired} pod{'s' if desired != 1 else ''} and "
+                                            f"has none, and no refusal is on record (events expire after an hour)",
+                       cause="Other", evidence=evidence,
+                       suggestions=[fix(f"kubectl describe {q(ctx.slash_name)} {ctx.ns_flag}", "its conditions and events")])
 
 
 # ---- the finding --------------------------------------------------------------------------------
