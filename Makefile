@@ -6,7 +6,7 @@ PYTHON ?= python3
 BIN     = $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 
-.PHONY: demo test venv clean dist man bench cluster-build cluster-up cluster-down test-cluster
+.PHONY: demo test venv clean dist man docs bench cluster-build cluster-up cluster-down test-cluster
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ dist: venv
 # Man pages from the plugins' parsers (argparse-manpage): man/kubectl-*.1, installed by pip.
 man: venv
 	$(BIN)/python tools/build_man.py
+
+# README.md's example outputs, rerun from the commands they show (offline, on scenarios/ and
+# shipped fixtures); tests/core/test_docs.py fails with "run make docs" when they drift.
+docs: venv
+	$(BIN)/python tools/readme_examples.py
 
 # A real single-node Kubernetes cluster on 127.0.0.1 built from Kubernetes' own Go modules
 # (tests/cluster/README.md): needs root, Go, containerd, runc, CNI plugins and busybox-static.
