@@ -56,7 +56,7 @@ def test_one_line_folds_a_multi_line_body_and_cuts_it():
 
 
 def _run_with_error(monkeypatch, exc):
-    def boom(opts, stdin, stdout):
+    def boom(*args, **kwargs):
         raise exc
     monkeypatch.setattr(main, "_run", boom)
     out, err = io.StringIO(), io.StringIO()
