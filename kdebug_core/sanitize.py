@@ -63,3 +63,30 @@ def one_line(text, limit: int = ONE_LINE_MAX) -> str:
     if len(s) > limit:
         s = s[: limit - 1].rstrip() + "…"
     return s
+
+
+def _json_escape(match: "re.Match") -> str:
+    code = ord(match.group(0))
+    if code > 0xffff:  # JSON spells an astral character as its UTF-16 surrogate pair
+        code -= 0x10000
+        return "\\u%04x\\u%04x" % (0xd800 + (code >> 10), 0xdc00 + (code & 0x3ff))
+    return "\\u%04x" % code
+
+
+def json_safe(text: str) -> str:
+    """Serialised JSON (`json.dumps(..., ensure_ascii=False)`) with every character `clean` would
+    make visible written as a `\\uXXXX` escape instead: the same data for a JSON reader, nothing
+    for a terminal to act on. Such characters can only occur inside JSON strings, where the
+    escape is valid."""
+    return _UNSAFE.sub(_json_escape, text)
+
+
+def yaml_safe_dump(data, **kwargs) -> str:
+    """`yaml.safe_dump` with `allow_unicode=True` unless the document holds a character `clean`
+    would make visible: then the ASCII form, in which YAML escapes it in a double-quoted string."""
+    import yaml
+
+    out = yaml.safe_dump(data, allow_unicode=True, **kwargs)
+    if _UNSAFE.search(out):
+        out = yaml.safe_dump(data, allow_unicode=False, **kwargs)
+    return out

@@ -81,3 +81,23 @@ def test_an_internal_error_message_is_sanitised_too(monkeypatch):
     assert "\x1b" not in err and "\x07" not in err
     assert "internal error: ValueError: bad^[]0;title\\x07 second line" in err
 
+
+
+def test_json_output_can_be_made_terminal_safe_without_changing_its_data():
+    import json
+    from kdebug_core.sanitize import json_safe
+    data = {"m": "a\x1b[2J\x9b\u202eb\u2066c 日本語 \U000e0041 \ud800"}
+    text = json_safe(json.dumps(data, ensure_ascii=False))
+    assert all(ch not in text for ch in "\x1b\x9b\u202e\u2066\U000e0041\ud800")
+    assert "日本語" in text
+    assert json.loads(text) == data
+    text.encode("utf-8")
+
+
+def test_yaml_output_can_be_made_terminal_safe_without_changing_its_data():
+    import yaml
+    from kdebug_core.sanitize import yaml_safe_dump
+    data = {"m": "evil\u202eb", "n": "日本語"}
+    text = yaml_safe_dump(data, sort_keys=False)
+    assert "\u202e" not in text and yaml.safe_load(text) == data
+    assert yaml_safe_dump({"n": "日本語"}) == "n: 日本語\n"
