@@ -262,3 +262,30 @@ def test_server_error_bodies_reach_the_terminal_as_one_safe_line(plugin_run):
     message = next(i["message"] for i in result.incomplete() if i["resource"] == "events")
     assert "\x1b" not in message and "\r" not in message and "\n" not in message and "\u202e" not in message
     assert message.startswith("HTTP 500: boom^[]52;c;ZXZpbA==\\x07 line two \\u202eevil")
+
+
+def test_credentials_refused_mid_run_end_the_run_in_one_line(plugin_run):
+    # The token expired between two reads: nothing after it can be trusted to be readable.
+    result = plugin_run("why", "02-crashloop-backoff", ["-A"], [Fault(r"/events$", "status", code=401, times=None)])
+    assert result.code == 3 and result.stdout == "", result
+    assert result.stderr.count("\n") == 1 and "refused our credentials (401 Unauthorized)" in result.stderr
+
+
+def test_hostile_text_from_the_cluster_is_neutralised_in_text_output(plugin_run, tmp_path):
+    # An event message carrying a bidi override, an isolate and an escape sequence.
+    loaded = load([scenario("02-crashloop-backoff")])
+    objects = list(loaded.objects.values())
+    event = next(o for o in objects if o["kind"] == "Event" and o.get("reason") == "BackOff")
+    event["message"] = "Back-off \u202eevil\u2066 \x1b]0;pwned\x07restarting failed container app"
+    server = FaultyStandIn(objects=objects, logs=server_logs(loaded)).start()
+    try:
+        kubeconfig = server.write_kubeconfig(str(tmp_path / "kc"), namespace="default")
+        out, err = io.StringIO(), io.StringIO()
+        code = run("why", ["crasher-7d4f5b8c-mk2n3", "--kubeconfig", kubeconfig, "-o", "wide"],
+                   io.StringIO(""), out, err)
+    finally:
+        server.stop()
+    text = out.getvalue() + err.getvalue()
+    assert code == 1
+    assert not any(ch in text for ch in "\u202e\u2066\x1b\x07")
+    assert "Back-off \\u202eevil\\u2066 ^[]0;pwned\\x07restarting" in text
