@@ -114,10 +114,14 @@ def main():
     served = []
     for o in state:
         served.append(o)
-    api = StandInAPIServer(objects=[o for o in served if o["kind"] != "Event" or True], logs=logs,
-                           forbidden=[("pods", "kube-system")])
-    api.start()
-    stand = standin_client(api)
+    api = StandInAPIServer(objects=served, logs=logs).start()
+    # RBAC refusals: a second stand-in that forbids pods in kube-system (the real server is asked
+    # as a ServiceAccount with no grants, by impersonation)
+    api_rbac = StandInAPIServer(objects=served, logs=logs, forbidden=[("pods", "kube-system")]).start()
+    stand_plain, stand_rbac = standin_client(api), standin_client(api_rbac)
+
+    def stand(path, accept="application/json", headers=None):
+        return (stand_rbac if headers and "Impersonate-User" in headers else stand_plain)(path, accept, headers)
     cp, rp = crasher["metadata"]["name"], running["metadata"]["name"]
     requests = [
         ("version", "/version", "application/json", None),
@@ -146,6 +150,12 @@ def main():
         ("log tailLines", f"/api/v1/namespaces/default/pods/{cp}/log?container={cname}&previous=true&tailLines=1", "*/*", None),
         ("forbidden list", "/api/v1/namespaces/kube-system/pods", "application/json",
          {"Impersonate-User": "system:serviceaccount:default:standin"}),
+        ("forbidden cluster-wide list", "/api/v1/pods", "application/json",
+         {"Impersonate-User": "system:serviceaccount:default:standin"}),
+        ("list continue", "/api/v1/pods?limit=2", "application/json", None),
+        ("pod log follow=false timestamps", f"/api/v1/namespaces/default/pods/{cp}/log?container={cname}&previous=true&timestamps=true", "*/*", None),
+        ("log of a pod never started", "/api/v1/namespaces/default/pods/" + next(
+            (p["metadata"]["name"] for p in pods if p["metadata"]["name"].startswith("broken-image-")), cp) + "/log", "*/*", None),
         ("metrics API", "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods", "application/json", None),
         ("events.k8s.io events", "/apis/events.k8s.io/v1/namespaces/default/events?limit=1", "application/json", None),
         ("POST-only path GET", "/api/v1/namespaces/default/pods/x/eviction", "application/json", None),
@@ -166,6 +176,7 @@ def main():
             for k, (x, y) in d.items():
                 print(f"   {k}:\n      real:     {json.dumps(x)[:400]}\n      stand-in: {json.dumps(y)[:400]}")
     api.stop()
+    api_rbac.stop()
     print(f"{diffs} of {len(requests)} requests differ")
 
 
