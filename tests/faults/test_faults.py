@@ -245,6 +245,8 @@ def test_an_html_page_instead_of_the_api_is_one_line_exit_3(plugin_run, plugin, 
     (Fault(r"^/", "reset", times=None), "cannot reach the Kubernetes API at"),
     (Fault(r"^/", "html", code=200, times=None), "does not look like a Kubernetes API server"),
     (Fault(r"^/", "html", code=502, times=None), "does not look like a Kubernetes API server"),
+    (Fault(r"^/", "garbage", times=None),
+     "does not look like a Kubernetes API server (got an answer that is not JSON, HTTP 200)"),
 ])
 def test_an_unusable_server_is_one_line_exit_3_within_the_deadline(plugin_run, fault, words):
     for plugin, scenario_name, target in PLUGINS:
