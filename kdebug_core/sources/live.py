@@ -327,7 +327,9 @@ class LiveBackend:
 
     # ---- answers ------------------------------------------------------------------------------
     def _not_kubernetes(self, status: int, headers, body: bytes) -> str:
-        what = "an HTML page" if _is_html(headers, body) else "an answer that is not JSON"
+        what = "an HTML page" if _is_html(headers, body) else (
+            "JSON that is not a Kubernetes object or list" if _json_object(body) is not None
+            else "an answer that is not JSON")
         return (f"the server at {self.host} does not look like a Kubernetes API server (got {what}, "
                 f"HTTP {status}): check the kubeconfig's server address")
 
@@ -385,11 +387,16 @@ class LiveBackend:
             raise Forbidden(resource, namespace, message)
         raise ReadFailed(resource, namespace, f"HTTP {status}: {message}", status)
 
-    def _document(self, resource, namespace, status, headers, body) -> dict:
+    def _document(self, resource, namespace, status, headers, body, expect: str) -> dict:
+        """The JSON document of a 2xx answer: a list (`items`, present even when empty) or an
+        object (`metadata`). Anything else is not the API's answer."""
         doc = _json_object(body)
         if doc is None:
             self._fail(resource, namespace, self._not_kubernetes(status, headers, body)
                        if not self._verified else "the answer was cut short or is not JSON", status)
+        if ("items" not in doc) if expect == "list" else not isinstance(doc.get("metadata"), dict):
+            self._fail(resource, namespace, self._not_kubernetes(status, headers, body)
+                       if not self._verified else f"the answer is not a Kubernetes {expect}", status)
         self._verified = True
         return doc
 
@@ -418,7 +425,7 @@ class LiveBackend:
                 continue
             if status >= 300:
                 self._read_failed(info.resource, namespace, status, api_status)
-            doc = self._document(info.resource, namespace, status, headers, body)
+            doc = self._document(info.resource, namespace, status, headers, body, "list")
             page = doc.get("items")
             if page is None:
                 page = []
@@ -453,7 +460,7 @@ class LiveBackend:
             raise NotServed(info.resource)  # "the server could not find the requested resource"
         if status >= 300:
             self._read_failed(info.resource, namespace, status, api_status)
-        obj = self._document(info.resource, namespace, status, headers, body)
+        obj = self._document(info.resource, namespace, status, headers, body, "object")
         obj.setdefault("kind", kind)
         kept = checked_items([obj], kind, path, self.notes)
         return kept[0] if kept else None

@@ -119,3 +119,16 @@ def test_objects_without_their_kinds_shape_are_left_out_with_a_note(backend):
     assert [e["metadata"]["name"] for e in b.list("Event", "shop")] == ["web-1.1"]
     assert b.notes == ["/api/v1/namespaces/shop/events: left out event shop/e2: involvedObject is a "
                        "string where an object belongs"]
+
+
+def test_json_that_is_not_the_apis_is_not_an_empty_list(backend):
+    # Some other JSON service at the kubeconfig's address: `{}` must not read as "no pods".
+    b, _ = backend([Fault(r"^/", "status", code=200, times=None, body=b'{"status": "ok"}')], verified=False)
+    with pytest.raises(ClusterError) as err:
+        b.list("Pod", None)
+    assert "does not look like a Kubernetes API server (got JSON that is not a Kubernetes object or " \
+           "list, HTTP 200)" in str(err.value)
+    b, _ = backend([Fault(r"/events$", "status", code=200, times=None, body=b'{"status": "ok"}')])
+    with pytest.raises(ReadFailed) as err:
+        b.list("Event", "shop")
+    assert str(err.value) == "the answer is not a Kubernetes list"
