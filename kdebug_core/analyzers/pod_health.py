@@ -91,6 +91,10 @@ def starting_for(ctx: PodContext) -> Optional[str]:
         return None
     if ctx.status.get("phase") not in ("Pending", "Running", None):
         return None
+    if ctx.view.offline and not ctx.events():
+        # Offline, "now" is read off the newest timestamp in the files; with no event about the
+        # pod that may be the pod's own start, so its age is unknown, not zero (corpus 113).
+        return None
     for ev in ctx.events():
         # Only the events of a first start: a Killing (Normal) or a second Started is a restart.
         if ev.get("type") == "Warning" or ev.get("reason") not in STARTING_EVENTS:

@@ -15,8 +15,8 @@ from ..findings import Finding, ObjectRef
 from ..sanitize import clean
 from ..view import meta
 from .base import PodContext, fix
-from .service_base import (ServiceContext, declared_containers, find_port, kubectl_name, port_label,
-                           target_port, template_patch)
+from .service_base import (ServiceContext, declared_containers, find_port, is_pod_ready, kubectl_name,
+                           port_label, target_port, template_patch)
 
 
 def analyze(view, service: dict, plugin: str) -> List[Finding]:
@@ -149,6 +149,10 @@ def _numeric(ctx: ServiceContext, index: int, sp: dict, target: int, pods: List[
     silent = [p for p in pods if not _declared(p)]  # no ports declared at all: nothing to compare
     refused = _refusals(ctx, undeclared + silent, target) if (undeclared or silent) else []
     if not undeclared and not refused:
+        return None
+    if not refused and all(is_pod_ready(p) for p in undeclared):
+        # Ready backends and no refusal on record: containerPort is informational, and nothing
+        # shows the port does not answer (corpus 097: declared 9999, the app serves 3000).
         return None
     affected = undeclared + (silent if refused else [])
     evidence = [f"service port {clean(port_label(sp))} → targetPort {target}"]

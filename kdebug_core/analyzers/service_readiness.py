@@ -14,7 +14,7 @@ from ..findings import Finding
 from ..sanitize import clean
 from ..view import meta
 from .base import status_line
-from .service_base import Endpoint, ServiceContext, kubectl_name, should_be_endpoint
+from .service_base import Endpoint, ServiceContext, is_pod_ready, kubectl_name, should_be_endpoint
 
 MAX_PODS_SHOWN = 5
 MAX_PODS_EXPLAINED = 5   # root causes are looked up for one pod per workload, this many at most
@@ -37,6 +37,10 @@ def analyze(view, service: dict, plugin: str) -> List[Finding]:
         if name in listed or name in not_ready or meta(pod).get("deletionTimestamp"):
             continue
         if not should_be_endpoint(pod):
+            if (pod.get("status") or {}).get("phase") == "Running" and is_pod_ready(pod):
+                # Running and Ready: its IP was just not recorded (a describe paste, a thin
+                # dump) — no evidence that it is missing from the endpoints (corpus 090, 097).
+                continue
             # Pending without an IP, or finished: matched by the selector but not an endpoint.
             not_ready[name] = (pod, None)
     if not not_ready:

@@ -56,9 +56,26 @@ def test_a_named_port_of_a_native_sidecar_counts(tmp_path):
     assert service_findings(edited(tmp_path, "named-targetport-not-declared.json", sidecar), "catalog") == []
 
 
-def test_a_number_no_container_declares_is_a_warning():
-    f = only(service_findings(fixture("service_ports", "numeric-targetport-not-declared.json"), "storefront"),
-             "TargetPortMismatch")
+def _not_ready(items):
+    for i in items:
+        if i["kind"] == "Pod":
+            for c in i["status"]["conditions"]:
+                if c["type"] in ("Ready", "ContainersReady"):
+                    c["status"] = "False"
+            for cs in i["status"]["containerStatuses"]:
+                cs["ready"] = False
+
+
+def test_a_number_no_container_declares_with_ready_backends_is_no_finding():
+    # containerPort is informational: Ready backends and no refusal on record prove nothing wrong
+    # (corpus 097, kubernetes/kubernetes#73049: declared 9999, the app serves 3000).
+    found = service_findings(fixture("service_ports", "numeric-targetport-not-declared.json"), "storefront")
+    assert [f.reason for f in found] == []
+
+
+def test_a_number_no_container_declares_is_a_warning_when_the_backends_are_not_ready(tmp_path):
+    path = edited_fixture(tmp_path, "service_ports", "numeric-targetport-not-declared.json", _not_ready)
+    f = only(service_findings(path, "storefront"), "TargetPortMismatch")
     assert f.severity == "warning"
     assert "targetPort 8080" in f.summary and "containerPort is informational" in f.summary
     assert any("container web declares 80/TCP" in e for e in f.evidence)
