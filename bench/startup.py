@@ -106,9 +106,13 @@ def main(argv=None) -> int:
             rows = []
             for label, extra in commands:
                 cold = {k: timed([exe] + extra, env, work) for k, exe in (("krew", krew_bin), ("pip", pip_bin))}
-                med = {}
-                for k, exe in (("krew", krew_bin), ("pip", pip_bin)):
-                    med[k] = statistics.median(timed([exe] + extra, env, work) for _ in range(args.repeat))
+                # Interleaved (krew, pip, krew, pip...): on a shared, busy machine a load spike then
+                # hits both installs alike instead of one whole series.
+                runs = {"krew": [], "pip": []}
+                for _ in range(args.repeat):
+                    for k, exe in (("krew", krew_bin), ("pip", pip_bin)):
+                        runs[k].append(timed([exe] + extra, env, work))
+                med = {k: statistics.median(v) for k, v in runs.items()}
                 rows.append((label, cold, med))
         finally:
             server.stop()
@@ -117,7 +121,7 @@ def main(argv=None) -> int:
         lines = [
             f"Start-up, Krew archive vs pip install ({platform.python_implementation()} "
             f"{subprocess.run([args.python, '-V'], capture_output=True, text=True).stdout.strip()}, "
-            f"{platform.machine()}, median of {args.repeat} runs after one cold run)",
+            f"{platform.machine()}, median of {args.repeat} interleaved runs after one cold run)",
             "",
             f"archive: {os.path.basename(archive)}, {size / 1e6:.1f} MB, sha256 {digest}",
             "",
