@@ -65,6 +65,12 @@ KNOWN_GAPS = {
         "unqualified-search registries are defined in \"/etc/containers/registries.conf\"' gets cause "
         "Unknown: CRI-O refuses unqualified names; the fix is a fully qualified image "
         "(docker.io/...) or unqualified-search-registries",
+    "112-sandbox-cni-netplugin-no-message":
+        "a pod stuck in ContainerCreating under Warning FailedCreatePodSandBox ('networkPlugin cni "
+        "failed to set up pod \"kafka-0_default\" network: netplugin failed with no error message') "
+        "and SandboxChanged x10 gets PodNotHealthy 'no known cause matches': the runtime cannot create "
+        "the pod sandbox (CNI), which the verdict should say (ContainerCannotRun, or a new catalogue "
+        "reason, and then this case follows it)",
 }
 
 
