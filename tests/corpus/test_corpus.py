@@ -71,6 +71,11 @@ KNOWN_GAPS = {
         "and SandboxChanged x10 gets PodNotHealthy 'no known cause matches': the runtime cannot create "
         "the pod sandbox (CNI), which the verdict should say (ContainerCannotRun, or a new catalogue "
         "reason, and then this case follows it)",
+    "136-createcontainerconfigerror-subpath-stat-k3d":
+        "CreateContainerConfigError with the kubelet's 'Error: stat /data/app: no such file or "
+        "directory' (a PVC subPath on a hostPath volume whose directory is missing on the node) gets "
+        "PodNotHealthy 'no known cause matches': a config error that is not a ConfigMap/Secret one is "
+        "a volume the kubelet cannot prepare (VolumeMountFailed) or a container it cannot create",
 }
 
 
