@@ -69,7 +69,7 @@ def report(plugin, *args, kubeconfig=None):
 
 
 def summary(rep):
-    return sorted({(f["reason"], (f.get("owner") or f["object"])["name"], f.get("container"))
+    return sorted({(f["reason"], (f.get("owner") or f["object"])["name"], f.get("container") or "")
                    for f in rep["findings"]})
 
 

@@ -140,7 +140,7 @@ def check(findings, exp_list, where, scenario=None):
         assert found, (f"{where}: expected {exp['reason']} on {who}"
                        f"{' container ' + exp['container'] if exp.get('container') else ''}; findings there: "
                        + ("\n".join(near) or "none") + "\nall: "
-                       f"{sorted({(f['reason'], (f.get('owner') or f['object'])['name'], f.get('container')) for f in findings})}")
+                       f"{sorted({(f['reason'], (f.get('owner') or f['object'])['name'], f.get('container') or '') for f in findings})}")
         f = found[0]
         mentions, suggests = exp.get("mentions") or [], exp.get("suggests") or []
         if f["reason"] != exp["reason"]:
