@@ -76,6 +76,14 @@ KNOWN_GAPS = {
         "directory' (a PVC subPath on a hostPath volume whose directory is missing on the node) gets "
         "PodNotHealthy 'no known cause matches': a config error that is not a ConfigMap/Secret one is "
         "a volume the kubelet cannot prepare (VolumeMountFailed) or a container it cannot create",
+    "137-imagepull-no-manifest-for-arm-v7-docker":
+        "'no matching manifest for linux/arm/v7 in the manifest list entries' (docker) gets cause "
+        "Unknown: the tag exists but has no image for the node's platform; say so (and which "
+        "platform), not 'no recognisable reason'",
+    "138-imagepull-no-match-for-platform-containerd":
+        "'code = NotFound desc = ... no match for platform in manifest: not found' (containerd) is "
+        "classified NotFound, 'the image or tag does not exist': it exists, only not for the node's "
+        "platform; the platform wording must win over the NotFound code",
 }
 
 
