@@ -84,6 +84,10 @@ KNOWN_GAPS = {
         "'code = NotFound desc = ... no match for platform in manifest: not found' (containerd) is "
         "classified NotFound, 'the image or tag does not exist': it exists, only not for the node's "
         "platform; the platform wording must win over the NotFound code",
+    "139-imagepull-x509-unknown-authority-docker":
+        "'x509: certificate signed by unknown authority' is classified RegistryUnreachable, 'the node "
+        "cannot reach the registry': it reached it and got a certificate its runtime does not trust; "
+        "the fix is the registry's CA on the node (certs.d / containerd hosts.toml), not DNS or firewall",
 }
 
 
