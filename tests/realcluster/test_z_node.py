@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-pytestmark = pytest.mark.skipif(not os.environ.get("KDEBUG_REAL_CLUSTER"),
-                                reason="needs the real test cluster: run `make test-cluster`")
+pytestmark = pytest.mark.skipif(not os.environ.get("KDEBUG_CLUSTER_RUN"),
+                                reason="needs the test cluster of `make test-cluster` (it stops its kubelet)")
 
 NODE = "127.0.0.1"
 TAINT = "kdebug.dev/maintenance=true:NoSchedule"
