@@ -88,6 +88,10 @@ KNOWN_GAPS = {
         "'x509: certificate signed by unknown authority' is classified RegistryUnreachable, 'the node "
         "cannot reach the registry': it reached it and got a certificate its runtime does not trust; "
         "the fix is the registry's CA on the node (certs.d / containerd hosts.toml), not DNS or firewall",
+    "140-imagepull-http-response-to-https-client":
+        "'http: server gave HTTP response to HTTPS client' gets cause Unknown: the registry answered in "
+        "plain HTTP and the runtime insists on HTTPS; the fix is the runtime's insecure-registry / "
+        "mirror configuration for that host",
 }
 
 
