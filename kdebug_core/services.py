@@ -124,6 +124,7 @@ def build_service_report(view: ClusterView, opts: Options, targets: List[Target]
             missing = gaps + _failed_reads_in(view, meta(svc).get("namespace"))
             if missing:
                 report.unverified[ref.slug()] = "; ".join(dict.fromkeys(missing))
+                report.healthy_detail[ref.slug()] = service_summary(view, svc, plugin)
                 continue
             report.healthy.append(ref)
             report.healthy_detail[ref.slug()] = service_summary(view, svc, plugin)

@@ -190,6 +190,8 @@ def _add_verdict(report: Report, view: ClusterView, ref: ObjectRef, found: List[
                       if not e.get("object") and e.get("namespace") in (None, ref.namespace)]
     if missing:
         report.unverified[ref.slug()] = "; ".join(dict.fromkeys(missing))
+        if detail:
+            report.healthy_detail[ref.slug()] = detail  # what was seen, beside what was not
     elif healthy:
         report.healthy.append(ref)
         report.healthy_detail[ref.slug()] = detail

@@ -48,6 +48,10 @@ class Backend(Protocol):
 # `namespace` argument meaning "the namespace the view is scoped to" (None means all namespaces).
 SCOPE = object()
 
+# Unserved APIs whose analyzers explain the absence in their own words (memory_usage: the metrics
+# API and what installs it), so the view adds no generic note.
+SAYS_UNSERVED_ITSELF = {"PodMetrics", "NodeMetrics"}
+
 # Kinds whose contents must never be fetched: only existence (metadata) is ever read.
 METADATA_ONLY_KINDS = {"Secret"}
 
@@ -217,7 +221,8 @@ class ClusterView:
         resource = self._resource(kind)
         if resource not in self._not_served:
             self._not_served.add(resource)
-            self.note(f"the server does not serve {resource}: verdicts that need it are left out")
+            if kind not in SAYS_UNSERVED_ITSELF:
+                self.note(f"the server does not serve {resource}: verdicts that need it are left out")
 
     def readable(self, kind: str) -> bool:
         """False once a read of this kind failed (403, 5xx, timeout) or the API is not served:

@@ -73,7 +73,8 @@ def container_usage(view: ClusterView, pod: dict, container: str) -> Optional[in
 
 def say_if_metrics_missing(view: ClusterView):
     """One note per run when the scope (a namespace, or all of them) holds no PodMetrics at all."""
-    if _metrics_list(view, view.options.namespace) or not view.readable("PodMetrics") \
+    if _metrics_list(view, view.options.namespace) \
+            or (not view.readable("PodMetrics") and view.served("PodMetrics")) \
             or any(n.startswith("memory usage not known") for n in view.notes):
         return
     view.note(NO_METRICS_FILES if view.offline else NO_METRICS_LIVE)

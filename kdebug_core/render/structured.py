@@ -3,15 +3,16 @@
 import json
 
 from ..findings import Report
+from ..sanitize import json_safe, yaml_safe_dump
 
 
 def render_json(report: Report) -> str:
-    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    # Cluster text may carry bidi or C1 controls: escaped as \uXXXX, the same data for a reader.
+    return json_safe(json.dumps(report.to_dict(), indent=2, ensure_ascii=False)) + "\n"
 
 
 def render_yaml(report: Report) -> str:
-    import yaml
-    return yaml.safe_dump(report.to_dict(), sort_keys=False, allow_unicode=True, width=100)
+    return yaml_safe_dump(report.to_dict(), sort_keys=False, width=100)
 
 
 def render_name(report: Report) -> str:

@@ -238,7 +238,9 @@ def _unverified(report: Report, style: Style) -> List[str]:
     for slug, missing in report.unverified.items():
         ns, _, rest = slug.partition("/") if slug.count("/") >= 2 else ("", "", slug)
         where = f" -n {clean(ns)}" if ns else ""
-        lines.append(style("? ", "warning") + f"{clean(rest)}{where}: could not verify: {clean(missing)}")
+        seen = report.healthy_detail.get(slug)
+        lines.append(style("? ", "warning") + f"{clean(rest)}{where}: "
+                     + (f"{clean(seen)}; " if seen else "") + f"could not verify: {clean(missing)}")
     return lines
 
 

@@ -151,9 +151,12 @@ def test_name_output_pipes_into_why(cluster, kubectl):
 def test_forbidden_network_policies_degrade_and_say_so(cluster, kubectl):
     api = cluster(scenario("14-service-networkpolicy-deny-all"), forbidden=["networkpolicies"])
     result = kubectl(api, "endpoints-check", "svc/web", "-n", "shop")
-    assert result.returncode == 0, result.stdout + result.stderr
+    # The deny-all policy could isolate the pods: unread, the Service is not called healthy (exit 3).
+    assert result.returncode == 3, result.stdout + result.stderr
     assert "could not read networkpolicies" in result.stdout
-    assert "2/2 endpoints ready on port 80 → http (80)" in result.stdout
+    assert ("? service/web -n shop: 2/2 endpoints ready on port 80 → http (80); could not verify: "
+            "networkpolicies.networking.k8s.io in namespace shop could not be read (HTTP 403)") in result.stdout
+    assert "✓" not in result.stdout
 
 
 def _copy_into(objects, namespace):

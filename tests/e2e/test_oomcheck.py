@@ -105,8 +105,10 @@ def test_without_the_metrics_api_it_says_so_once_and_goes_on(cluster, kubectl):
 def test_metrics_forbidden_does_not_abort_the_run(cluster, kubectl):
     api = cluster(scenario("32-memory-near-limit"), metrics_enabled=True, forbidden=["pods.metrics.k8s.io"])
     result = kubectl(api, "oomcheck", "-A")
-    assert result.returncode == 0, result.stderr
+    # Usage vs limit could not be compared: nothing found, but not a verified "fine" (exit 3).
+    assert result.returncode == 3, result.stderr
     assert "forbidden" in result.stdout and result.stdout.count("note:") == 1
+    assert "no memory kills" not in result.stdout
 
 
 # ---- bounded requests ---------------------------------------------------------------------------
