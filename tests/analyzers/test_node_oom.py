@@ -40,7 +40,7 @@ def test_python_worker_killed_by_the_node_is_diagnosed_on_its_container_with_bot
                                     "python, pid: 48213")
     assert f.evidence[1].startswith(node + "event OOMKilling (12m ago): Out of memory: Killed process 48213 (python)")
     assert "the victim held 2.9Gi of memory (anon-rss) when it was killed" in f.evidence
-    assert "container worker terminated: Error, exit code 137, at 14:18:52, 0s from the node's OOM event" \
+    assert "container worker terminated: Error, exit code 137, at 14:18:52 UTC, 0s from the node's OOM event" \
         in f.evidence
     assert any("has no memory limit (request 256Mi, QoS class Burstable)" in e for e in f.evidence)
     assert any("MemoryPressure is False" in e for e in f.evidence)

@@ -31,7 +31,7 @@ def test_memory_hog_is_oom_killed_with_limit_request_and_the_stress_log():
     assert f.container == "app"
     assert f.owner.kind == "Deployment" and f.owner.name == "memory-hog"
     assert "128Mi limit" in f.summary and "restarted 5 times" in f.summary
-    assert f.evidence[0] == "last terminated: OOMKilled, exit code 137, at 10:03:12 after running 8s"
+    assert f.evidence[0] == "last terminated: OOMKilled, exit code 137, at 10:03:12 UTC after running 8s"
     assert "restarted 5 times" in f.evidence
     assert "memory limit 128Mi, request 64Mi" in f.evidence
     assert "log (previous run): stress: FAIL: [1] (415) <-- worker 7 got signal 9" in f.evidence
@@ -61,7 +61,7 @@ def test_oomcheck_reports_the_same_kill_under_its_own_name():
 
 def test_job_pod_oom_killed_in_its_current_state_gets_replace_instructions():
     f = only(diagnose("oom-job-pod-current-state.json", "embed-batch-x7k2p"), "OOMKilled")
-    assert f.evidence[0] == "terminated: OOMKilled, exit code 137, at 22:18:41 after running 3m38s"
+    assert f.evidence[0] == "terminated: OOMKilled, exit code 137, at 22:18:41 UTC after running 3m38s"
     assert f.details["state"] == "state"
     assert "log (last run): 2024-10-02 22:17:58 INFO batch 12/62 done" in f.evidence
     # A Job's pod template is immutable: no `set resources job/...`.

@@ -118,7 +118,7 @@ def test_wide_json_and_name_are_the_other_plugins_views():
     path = os.path.join(SCENARIOS, "03-resource-constraints")
     _, wide, _ = oomcheck("-f", path, "-A", "-o", "wide")
     assert wide.startswith("pod/memory-hog-5c8d7f9b-xm4k2 -n default  (Deployment memory-hog)")
-    assert "timeline:" in wide and "NAMESPACE" not in wide
+    assert "timeline (UTC):" in wide and "NAMESPACE" not in wide
     _, js, _ = oomcheck("-f", path, "-A", "-o", "json")
     doc = json.loads(js)
     assert doc["kind"] == "Report" and [f["reason"] for f in doc["findings"]] == ["OOMKilled"]

@@ -72,7 +72,7 @@ def test_wide_output_adds_the_merged_timeline(plugin):
     result = plugin("kubectl-why", "-f", scenario("02-crashloop-backoff"), "crasher-7d4f5b8c-mk2n3",
                     "-o", "wide")
     assert result.returncode == 1
-    timeline = result.stdout.split("timeline:", 1)[1].splitlines()
+    timeline = result.stdout.split("timeline (UTC):", 1)[1].splitlines()
     lines = [line.strip() for line in timeline if line.strip()]
     assert any("Scheduled" in line for line in lines)
     assert any("container app terminated: Error (exit 1)" in line for line in lines)
