@@ -81,7 +81,7 @@ def test_the_legacy_annotation_is_not_checked_against_ingressclasses(tmp_path):
 def test_a_tls_secret_that_does_not_exist_checked_by_metadata():
     f = only(run(tls.analyze, "storefront"), "IngressTLSSecretMissing")
     assert 'names the TLS Secret "storefront-tls" for shop.example.com, which does not exist' in f.summary
-    assert f.suggestions[0] == "kubectl create secret tls storefront-tls -n shop --cert=tls.crt --key=tls.key"
+    assert f.suggestions[0] == "kubectl create secret tls storefront-tls -n shop --cert=CERT_FILE --key=KEY_FILE"
     assert run(tls.analyze, "docs") == []
 
 

@@ -182,10 +182,22 @@ def _check(cmd: str, env: dict, cwd: str):
             pytest.fail(f"unexpected command {head!r} in a suggestion: {cmd}")
 
 
+def _tls_pair(where):
+    """A throwaway self-signed certificate and key as CERT_FILE and KEY_FILE (openssl)."""
+    import shutil as _shutil
+    if not _shutil.which("openssl"):
+        pytest.skip("needs openssl to make a certificate for `kubectl create secret tls`")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-days", "1", "-subj", "/CN=kdebug-test", "-keyout", str(where / "KEY_FILE"),
+                    "-out", str(where / "CERT_FILE")], check=True, capture_output=True)
+
+
 @pytest.mark.parametrize("plugin,index", CASES, ids=[f"{p}-{i}" for p, i in CASES])
 def test_every_suggested_command_passes_kubectl(standin, tmp_path, plugin, index):
     for name, text in FILES.items():
         (tmp_path / name).write_text(text)
+    if any("--cert=CERT_FILE" in c for c in SEQUENCES[plugin][index]):
+        _tls_pair(tmp_path)  # kubectl create secret tls parses the pair even with --dry-run=client
     for seq_cmd in SEQUENCES[plugin][index]:
         for word in re.findall(r"--from-file=(?:[^=\s]+=)?(\S+)", seq_cmd):
             (tmp_path / word).write_text("x")

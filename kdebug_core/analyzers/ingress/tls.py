@@ -36,7 +36,7 @@ def analyze(view: ClusterView, ingress: dict, plugin: str) -> List:
                        f'{clean(secret)} {ns_flag(ingress)}' if unsure else
                        f'secret "{clean(secret)}" not found in namespace {clean(ns)} (checked by metadata only)')],
             severity="warning" if unsure else None, cause="NotInInput" if unsure else None,
-            suggestions=[fix(f"kubectl create secret tls {shlex.quote(secret)} {ns_flag(ingress)} --cert=tls.crt --key=tls.key",
+            suggestions=[fix(f"kubectl create secret tls {shlex.quote(secret)} {ns_flag(ingress)} --cert=CERT_FILE --key=KEY_FILE",
                              "create it from the certificate and key files (or let cert-manager issue it)"),
                          fix(f"kubectl get secrets {ns_flag(ingress)} --field-selector type=kubernetes.io/tls",
                              "the TLS Secrets that exist: a typo in secretName?")],
