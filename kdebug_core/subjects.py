@@ -84,6 +84,9 @@ class PodDiagnosis:
         self.view, self.plugin = view, plugin
         self._cache: Dict[Tuple[str, str], List[Finding]] = {}
 
+    def seed(self, verdicts: Dict[Tuple[str, str], List[Finding]]):
+        self._cache.update(verdicts)
+
     def __call__(self, pods: List[dict]) -> List[Finding]:
         out = []
         for p in pods:
@@ -212,6 +215,14 @@ def build_report(view: ClusterView, opts: Options, targets: List[Target],
     diagnose = PodDiagnosis(view, plugin)
     workloads = select_workloads(view, opts, targets, namespace) if analyzers_for("workload", plugin) else []
     pod_findings, report.findings = report.findings, []
+    # The pods already judged need not be judged again when a workload asks about them.
+    by_pod: Dict[Tuple[str, str], List[Finding]] = {
+        (meta(p).get("namespace") or "", meta(p).get("name") or ""): [] for p in pods}
+    for f in pod_findings:
+        key = (f.object.namespace or "", f.object.name)
+        if f.object.kind == "Pod" and key in by_pod:
+            by_pod[key].append(f)
+    diagnose.seed(by_pod)
     healthy_pods = {r.slug() for r in report.healthy}
     for obj, targeted in workloads:
         found, gaps = judge_workload(view, obj, plugin, diagnose, targeted)
