@@ -85,31 +85,30 @@ def judge_pod(view: ClusterView, pod: dict, plugin: str) -> Tuple[List[Finding],
     ctx = PodContext(view=view, pod=pod, plugin=plugin, owner=view.top_owner(pod))
     found: List[Finding] = []
     gaps: List[str] = []
+    what = f"pod {ctx.namespace}/{ctx.name}"
     for analyze in analyzers.pod_analyzers(plugin):
-        try:
-            found.extend(analyze(ctx))
-        except KdebugError:
-            raise  # the cluster went away or refused us as a whole: the run ends with its line
-        except Exception as exc:  # one faulty analyzer must not hide what the others found
-            if os.environ.get("KDEBUG_DEBUG"):
-                raise
-            name = analyze.__module__.rsplit('.', 1)[-1]
-            gaps.append(f"analyzer {name} failed")
-            view.note(f"internal error in {name} on pod "
-                      f"{ctx.namespace}/{ctx.name}: {type(exc).__name__}: {exc} "
-                      f"(KDEBUG_DEBUG=1 shows the traceback; please report it)")
+        found.extend(guarded(view, analyze, what, gaps, ctx))
     found = drop_superseded(found)
+    found.extend(guarded(view, pod_health.analyze, what, gaps, ctx, found, plugin))
+    return found, gaps
+
+
+def guarded(view: ClusterView, analyze, what: str, gaps: List[str], *args) -> List[Finding]:
+    """One analyzer's findings. Its failure is a gap in the evidence (the verdict becomes "could
+    not verify"), never a pass and never a traceback; one faulty analyzer hides nothing the others
+    found. A KdebugError (the cluster went away or refused us as a whole) ends the run."""
     try:
-        found.extend(pod_health.analyze(ctx, found, plugin))
+        return list(analyze(*args))
     except KdebugError:
         raise
     except Exception as exc:
         if os.environ.get("KDEBUG_DEBUG"):
             raise
-        gaps.append("the health verdict failed")
-        view.note(f"internal error in pod_health on pod {ctx.namespace}/{ctx.name}: "
-                  f"{type(exc).__name__}: {exc}")
-    return found, gaps
+        name = analyze.__module__.rsplit(".", 1)[-1]
+        gaps.append(f"analyzer {name} failed")
+        view.note(f"internal error in {name} on {what}: {type(exc).__name__}: {exc} "
+                  f"(KDEBUG_DEBUG=1 shows the traceback; please report it)")
+        return []
 
 
 def drop_superseded(found: List[Finding]) -> List[Finding]:

@@ -47,22 +47,11 @@ def analyze_service(view: ClusterView, service: dict, plugin: str):
 
 def judge_service(view: ClusterView, service: dict, plugin: str):
     """The Service's findings, and the analyzers that failed on it (a gap, never a pass)."""
-    import os
-    from .errors import KdebugError
+    from .engine import guarded
     found, gaps = [], []
+    what = f"service {meta(service).get('namespace')}/{meta(service).get('name')}"
     for analyze in analyzers.SERVICE_ANALYZERS.get(plugin, []):
-        try:
-            found.extend(analyze(view, service, plugin))
-        except KdebugError:
-            raise
-        except Exception as exc:
-            if os.environ.get("KDEBUG_DEBUG"):
-                raise
-            name = analyze.__module__.rsplit(".", 1)[-1]
-            gaps.append(f"analyzer {name} failed")
-            view.note(f"internal error in {name} on service {meta(service).get('namespace')}/"
-                      f"{meta(service).get('name')}: {type(exc).__name__}: {exc} "
-                      f"(KDEBUG_DEBUG=1 shows the traceback; please report it)")
+        found.extend(guarded(view, analyze, what, gaps, view, service, plugin))
     return found, gaps
 
 

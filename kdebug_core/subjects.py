@@ -18,13 +18,11 @@ Ingress target is judged, then the Services it sends traffic to. Chains between 
 engine's pod verdict and handed to the analyzers: analyzers never import the engine.
 """
 
-import os
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Tuple
 
 from . import analyzers, engine
 from .cli import Options
-from .errors import KdebugError
 from .findings import Finding, ObjectRef, Report
 from .labels import matches, parse_selector
 from .targets import WORKLOAD_KINDS, Target, lookup, not_found, owned_pods
@@ -61,21 +59,6 @@ def analyzers_for(subject: str, plugin: str) -> List[Callable]:
 
 # ---- running analyzers ------------------------------------------------------------------------
 
-def _guarded(view: ClusterView, analyze: Callable, what: str, gaps: List[str], *args) -> List[Finding]:
-    """One analyzer's findings; its failure is a gap in the evidence, never a pass or a traceback."""
-    try:
-        return list(analyze(*args))
-    except KdebugError:
-        raise
-    except Exception as exc:
-        if os.environ.get("KDEBUG_DEBUG"):
-            raise
-        name = analyze.__module__.rsplit(".", 1)[-1]
-        gaps.append(f"analyzer {name} failed")
-        view.note(f"internal error in {name} on {what}: {type(exc).__name__}: {exc} "
-                  f"(KDEBUG_DEBUG=1 shows the traceback; please report it)")
-        return []
-
 
 class PodDiagnosis:
     """The engine's pod verdict, computed once per pod and shared by every subject that asks."""
@@ -102,7 +85,7 @@ def judge_workload(view: ClusterView, obj: dict, plugin: str, diagnose: Callable
     ctx = WorkloadContext(view=view, obj=obj, plugin=plugin, diagnose_pods=diagnose, targeted=targeted)
     found, gaps = [], []
     for analyze in analyzers_for("workload", plugin):
-        found += _guarded(view, analyze, f"{ctx.slash_name} -n {ctx.namespace}", gaps, ctx)
+        found += engine.guarded(view, analyze, f"{ctx.slash_name} -n {ctx.namespace}", gaps, ctx)
     return found, gaps
 
 
@@ -110,7 +93,7 @@ def judge_object(view: ClusterView, subject: str, obj: dict, plugin: str):
     found, gaps = [], []
     what = f"{subject} {meta(obj).get('namespace') + '/' if meta(obj).get('namespace') else ''}{meta(obj).get('name')}"
     for analyze in analyzers_for(subject, plugin):
-        found += _guarded(view, analyze, what, gaps, view, obj, plugin)
+        found += engine.guarded(view, analyze, what, gaps, view, obj, plugin)
     return found, gaps
 
 
