@@ -92,6 +92,12 @@ KNOWN_GAPS = {
         "'http: server gave HTTP response to HTTPS client' gets cause Unknown: the registry answered in "
         "plain HTTP and the runtime insists on HTTPS; the fix is the runtime's insecure-registry / "
         "mirror configuration for that host",
+    "142-rollout-deadline-exceeded-available-true":
+        "a Deployment known only by its conditions (Available True MinimumReplicasAvailable, "
+        "Progressing False ProgressDeadlineExceeded) also gets PodCreationFailed 'wants 1 pod and has "
+        "none: no ReplicaSet exists ... is kube-controller-manager running?', and RolloutStuck says '0 "
+        "available': the controller that wrote those conditions is running and pods are available; "
+        "missing ReplicaSets and replica counts are unread data, not zeros",
 }
 
 
