@@ -30,8 +30,28 @@ PULL_REASONS = ("ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "ImageI
 # leaking private names. That wording is classified NotFound — a wrong name is by far the common
 # case — and the suggestions cover credentials too. Unauthorized is kept for registries that
 # refuse explicitly (401, "authentication required", "no basic auth credentials").
+#
+# The causes that name a precise fault come before the broad ones: containerd reports a tag with
+# no image for the node's platform as `code = NotFound desc = ... no match for platform in
+# manifest: not found`, which is not a missing image; an `x509:` error means the registry was
+# reached (its certificate is not trusted), not that it is unreachable.
 _CAUSES = [
+    ("NeverPull", re.compile(r"is not present with pull policy of Never|ErrImageNeverPull", re.I)),
+    # CRI-O (containers/image): short names need an alias or unqualified-search registries
+    ("ShortName", re.compile(r"short-name .{0,300}?did not resolve to an alias|"
+                             r"short-name resolution enforced", re.I)),
+    # docker: "no matching manifest for linux/arm/v7 in the manifest list entries"; containerd:
+    # "no match for platform in manifest: not found"; CRI-O: "choosing image instance: no image
+    # found in manifest list for architecture arm64, variant "v8", OS linux", "Image architecture
+    # mismatch: image uses "amd64", expecting "arm64""
+    ("PlatformMismatch", re.compile(r"no matching manifest for|no match for platform|"
+                                    r"no image found in manifest list for architecture|"
+                                    r"image architecture mismatch|"
+                                    r"image operating system .{0,40} cannot be used on this platform", re.I)),
     ("RateLimited", re.compile(r"429 Too Many Requests|toomanyrequests|rate limit", re.I)),
+    ("CertificateUntrusted", re.compile(r"x509:|tls: failed to verify certificate|"
+                                        r"certificate signed by unknown authority", re.I)),
+    ("InsecureRegistry", re.compile(r"server gave HTTP response to HTTPS client", re.I)),
     ("NotFound", re.compile(r"repository does not exist|pull access denied|not found|"
                             r"manifest unknown|name unknown|NotFound desc", re.I)),
     ("Unauthorized", re.compile(r"401 Unauthorized|403 Forbidden|unauthorized|authentication required|"
@@ -39,7 +59,7 @@ _CAUSES = [
                                 r"insufficient_scope|authorization failed", re.I)),
     ("RegistryUnreachable", re.compile(r"no such host|i/o timeout|connection refused|"
                                        r"network is unreachable|TLS handshake timeout|"
-                                       r"dial tcp|server misbehaving|x509:|certificate", re.I)),
+                                       r"dial tcp|server misbehaving", re.I)),
 ]
 
 _EXPLAIN = {
@@ -47,12 +67,31 @@ _EXPLAIN = {
     "Unauthorized": "the registry refused the credentials (or there were none)",
     "RegistryUnreachable": "the node cannot reach the registry",
     "RateLimited": "the registry is rate-limiting pulls from this node",
+    "NeverPull": "the image is not on the node and imagePullPolicy Never forbids pulling it",
+    "ShortName": "the runtime (CRI-O) does not resolve the short name to a registry",
+    "PlatformMismatch": "the tag has no image for the node's platform",
+    "CertificateUntrusted": "the node reached the registry but does not trust its TLS certificate",
+    "InsecureRegistry": "the registry answered in plain HTTP and the runtime insists on HTTPS",
     "Unknown": "the runtime gave no recognisable reason",
 }
 
+# "no matching manifest for linux/arm/v7 in ..." (docker); "... for architecture arm64, variant
+# "v8", OS linux" (CRI-O); "image uses "amd64", expecting "arm64"" (CRI-O)
+_PLATFORM = [
+    re.compile(r"no matching manifest for (?P<p>[\w./-]+)", re.I),
+    re.compile(r'for architecture (?P<arch>[\w-]+),\s*variant "?(?P<variant>[\w-]*)"?,\s*OS (?P<os>[\w-]+)', re.I),
+    re.compile(r'expecting "(?P<arch>[\w-]+)"', re.I),
+]
+
 
 _PULL_FAILED = re.compile(r'failed to pull image\s+"([^"]*)"', re.I)
-_PULL_ERROR = re.compile(r"^\s*Error:\s*(ErrImagePull|ImagePullBackOff|ErrImageNeverPull)\s*$", re.I)
+_PULL_ERROR = re.compile(r"^\s*Error:\s*(ErrImagePull|ImagePullBackOff|ErrImageNeverPull|ImageInspectError)\s*$",
+                         re.I)
+# the kubelet's image manager (pkg/kubelet/images/image_manager.go): event ErrImageNeverPull
+# `Container image "X" is not present with pull policy of Never`, event InspectFailed
+# `Failed to inspect image "X": <runtime error>`
+_NEVER_PULL = re.compile(r'Container image\s+"([^"]*)"\s+is not present with pull policy of Never', re.I)
+_INSPECT_FAILED = re.compile(r'Failed to inspect image\s+"([^"]*)"', re.I)
 _PULL_BACKOFF = re.compile(r'back-?off pulling image\s+"([^"]*)"', re.I)
 _INVALID = re.compile(r"couldn't parse image reference|invalid reference format|"
                       r"^\s*Error:\s*InvalidImageName\s*$", re.I)
@@ -112,12 +151,23 @@ def _reason_from_events(ctx: PodContext, c) -> Optional[str]:
         e = _PULL_ERROR.match(msg) if kind == "Failed" else None
         if kind in ("InspectFailed", "Failed") and _INVALID.search(msg) and _mine(ctx, c, ev, None):
             return "InvalidImageName"
-        if (m and _mine(ctx, c, ev, m.group(1))) or (b and _mine(ctx, c, ev, b.group(1))) or \
+        n = _NEVER_PULL.search(msg) if kind in ("ErrImageNeverPull", "Failed") else None
+        i = _INSPECT_FAILED.search(msg) if kind in ("InspectFailed", "Failed") else None
+        if (n and _mine(ctx, c, ev, n.group(1))) or (e and e.group(1).lower() == "errimageneverpull"
+                                                     and _mine(ctx, c, ev, None)):
+            reason = "ErrImageNeverPull"  # the policy forbids pulling: no back-off will change it
+        elif (i and _mine(ctx, c, ev, i.group(1))) or (e and e.group(1).lower() == "imageinspecterror"
+                                                       and _mine(ctx, c, ev, None)):
+            reason = reason if reason == "ErrImageNeverPull" else "ImageInspectError"
+        elif (m and _mine(ctx, c, ev, m.group(1))) or (b and _mine(ctx, c, ev, b.group(1))) or \
                 (e and _mine(ctx, c, ev, None)):
             new = "ImagePullBackOff" if b or (e and e.group(1).lower() == "imagepullbackoff") else "ErrImagePull"
-            reason = new if reason != "ImagePullBackOff" else reason
-            if failed_at is None or (when and when > failed_at):
-                failed_at = when
+            reason = new if reason not in ("ImagePullBackOff", "ErrImageNeverPull", "ImageInspectError") \
+                else reason
+        else:
+            continue
+        if failed_at is None or (when and when > failed_at):
+            failed_at = when
     if reason is None:
         return None
     for ev in ctx.events_where("Pulled", c.name, init=c.init):
@@ -142,17 +192,22 @@ def _invalid_name(ctx: PodContext, c) -> Finding:
 
 def _pull_failed(ctx: PodContext, c, reason: str) -> Finding:
     image = c.spec.get("image") or c.status.get("image") or ""
-    failed = [e for e in ctx.events_where("Failed", c.name) if _PULL_FAILED.search(e.get("message") or "")]
-    runtime_error = (c.waiting or {}).get("message", "") if reason == "ErrImagePull" else ""
+    failed = [e for e in ctx.events_where(None, c.name, init=c.init)
+              if e.get("reason") in ("Failed", "ErrImageNeverPull", "InspectFailed")
+              and (_PULL_FAILED.search(e.get("message") or "") or _NEVER_PULL.search(e.get("message") or "")
+                   or _INSPECT_FAILED.search(e.get("message") or ""))]
+    # the waiting message holds the runtime's words, except the back-off's `Back-off pulling image`
+    runtime_error = (c.waiting or {}).get("message", "") if reason != "ImagePullBackOff" else ""
     if not runtime_error and failed:
         runtime_error = failed[-1].get("message", "")
-    cause = classify(runtime_error)
+    # ErrImageNeverPull says it all: whatever else was logged, the policy forbids the pull
+    cause = "NeverPull" if reason == "ErrImageNeverPull" else classify(runtime_error)
     secrets = [s.get("name") for s in ctx.spec.get("imagePullSecrets") or [] if s.get("name")]
 
     evidence = [status_line(c)]
     if failed:
         evidence.append(ctx.describe_event(failed[-1]))
-    elif runtime_error:
+    elif runtime_error and runtime_error != (c.waiting or {}).get("message"):
         evidence.append(f"runtime error: {clean(runtime_error)}")
     backoff = ctx.events_where("BackOff", c.name)
     if backoff:
@@ -202,9 +257,105 @@ def _pull_failed(ctx: PodContext, c, reason: str) -> Finding:
                                f'--docker-password="$REGISTRY_TOKEN"', "authenticated pulls have a higher limit"))
     if cause == "Unknown":
         suggestions.append(f"kubectl describe pod {ctx.name} {ctx.ns_flag}")
+    details = {"image": image, "waitingReason": reason, "imagePullSecrets": secrets}
+    summary = f'image "{clean(image)}" cannot be pulled: {_EXPLAIN[cause]}'
+    if cause == "NeverPull":
+        summary = _never_pull(ctx, c, image, evidence, suggestions)
+    elif cause == "ShortName":
+        suggestions.append(fix(f"kubectl set image {ctx.workload()} {ctx.ns_flag} "
+                               f"{quote(c.name + '=' + _qualified(image))}",
+                               "name the registry in the image: CRI-O will not guess one (if the image is not "
+                               "on Docker Hub, put its own registry instead of docker.io)"))
+    elif cause == "PlatformMismatch":
+        platform = _platform(runtime_error) or _node_platform(ctx)
+        if platform:
+            details["platform"] = platform
+            summary = f'image "{clean(image)}" cannot be pulled: the tag has no image for {clean(platform)}, ' \
+                      "the node's platform"
+        suggestions.extend(_platform_fixes(ctx, image))
+    elif cause == "CertificateUntrusted":
+        suggestions.extend(_runtime_config_fixes(
+            ctx, "trust the registry's CA on every node: docker /etc/docker/certs.d/REGISTRY/ca.crt, containerd "
+                 "/etc/containerd/certs.d/REGISTRY/hosts.toml (ca = ...), CRI-O /etc/containers/certs.d/REGISTRY/"
+                 "ca.crt; or give the registry a certificate from a CA the nodes trust", image))
+    elif cause == "InsecureRegistry":
+        suggestions.extend(_runtime_config_fixes(
+            ctx, "the registry speaks plain HTTP: list it for the runtime (docker insecure-registries in "
+                 "/etc/docker/daemon.json; containerd /etc/containerd/certs.d/REGISTRY/hosts.toml with server = "
+                 "\"http://REGISTRY\"; CRI-O insecure = true in registries.conf) or serve it over TLS", image))
 
     return ctx.finding(
-        "ImagePullBackOff",
-        f'image "{clean(image)}" cannot be pulled: {_EXPLAIN[cause]}',
+        "ImagePullBackOff", summary,
         container=c.name, cause=cause, evidence=[e for e in evidence if e], suggestions=suggestions,
-        details={"image": image, "waitingReason": reason, "imagePullSecrets": secrets})
+        details=details)
+
+
+def _never_pull(ctx: PodContext, c, image: str, evidence: list, suggestions: list) -> str:
+    """ErrImageNeverPull: the kubelet will not pull, and the node's runtime does not hold the image."""
+    node = ctx.spec.get("nodeName")
+    policy = c.spec.get("imagePullPolicy")
+    if not any(e and "pull policy of never" in e.lower() for e in evidence):
+        evidence.append(f"imagePullPolicy: {clean(policy) if policy else 'Never (as the waiting reason says)'}")
+    suggestions.append(fix(ctx.template_patch({"containers": [{"name": c.name, "imagePullPolicy": "IfNotPresent"}]}),
+                           "let the kubelet pull the image when the node does not have it"))
+    suggestions.append(fix(f"kubectl get node {quote(node)} -o jsonpath='{{.status.images[*].names}}'"
+                           if node else "kubectl get nodes -o jsonpath='{.items[*].status.images[*].names}'",
+                           "the images the node's runtime holds (a docker image on a containerd node, as in "
+                           "k3s, kind or minikube, is not the runtime's: load it with kind load docker-image, "
+                           "minikube image load or ctr -n k8s.io images import)"))
+    where = f"node {clean(node)}" if node else "the node"
+    return f'image "{clean(image)}" is not present on {where} and imagePullPolicy Never forbids pulling it'
+
+
+def _qualified(image: str) -> str:
+    """The fully qualified name CRI-O needs: docker.io/[library/]NAME for a short one."""
+    if _registry(image) != "docker.io" or image.startswith("docker.io/"):
+        return image
+    return "docker.io/" + (image if "/" in image else "library/" + image)
+
+
+def _platform(message: str) -> Optional[str]:
+    for pattern in _PLATFORM:
+        m = pattern.search(message or "")
+        if m:
+            g = m.groupdict()
+            if g.get("p"):
+                return g["p"]
+            parts = [g.get("os") or "linux", g.get("arch")] + ([g["variant"]] if g.get("variant") else [])
+            return "/".join(p for p in parts if p)
+    return None
+
+
+def _node_platform(ctx: PodContext) -> Optional[str]:
+    node_name = ctx.spec.get("nodeName")
+    node = ctx.view.get("Node", None, node_name) if node_name else None
+    if not isinstance(node, dict):
+        return None
+    info = (node.get("status") or {}).get("nodeInfo") or {}
+    labels = (node.get("metadata") or {}).get("labels") or {}
+    os_ = info.get("operatingSystem") or labels.get("kubernetes.io/os")
+    arch = info.get("architecture") or labels.get("kubernetes.io/arch")
+    return f"{os_ or 'linux'}/{arch}" if arch else None
+
+
+def _platform_fixes(ctx: PodContext, image: str) -> list:
+    node = ctx.spec.get("nodeName")
+    out = [fix(f"docker buildx imagetools inspect {quote(image)}",
+               "the platforms the tag was built for: use a tag built for the node's, or build one")]
+    out.append(fix(f"kubectl get node {quote(node)} -o jsonpath='{{.status.nodeInfo.operatingSystem}}/"
+                   f"{{.status.nodeInfo.architecture}}'" if node else
+                   "kubectl get nodes -L kubernetes.io/arch",
+                   "the node's platform; a nodeSelector kubernetes.io/arch can keep the pod on nodes the image "
+                   "supports"))
+    return out
+
+
+def _runtime_config_fixes(ctx: PodContext, why: str, image: str) -> list:
+    node = ctx.spec.get("nodeName")
+    registry = _registry(image)
+    if node:
+        cmd = (f"kubectl debug node/{quote(node)} -it --profile=sysadmin --image=busybox:1.36 -- "
+               f"ls /host/etc/docker/certs.d /host/etc/containerd/certs.d /host/etc/containers/certs.d")
+    else:
+        cmd = f"kubectl describe pod {ctx.name} {ctx.ns_flag}"
+    return [fix(cmd, why.replace("REGISTRY", registry))]

@@ -52,19 +52,6 @@ KNOWN_GAPS = {
         "because its init container wait-mysql is still running (an `until nc -z ...` loop on a "
         "database Service of another namespace): the finding should point at the init container"
         " that holds the pod",
-    "116-errimageneverpull-k3s-containerd":
-        "ErrImageNeverPull ('Container image \"nginx:latest\" is not present with pull policy of "
-        "Never') is reported as cause Unknown, 'the runtime gave no recognisable reason': the image is "
-        "absent from the node's runtime (k3s: containerd, not the docker that holds it) and the policy "
-        "forbids pulling it; the verdict should say so",
-    "117-errimageneverpull-describe-ovn":
-        "the same with only the waiting reason ErrImageNeverPull (no message): cause Unknown, although "
-        "the reason alone says the image is not on the node and imagePullPolicy is Never",
-    "131-imageinspecterror-crio-short-name":
-        "ImageInspectError 'short-name \"kicbase/echo-server:1.0\" did not resolve to an alias and no "
-        "unqualified-search registries are defined in \"/etc/containers/registries.conf\"' gets cause "
-        "Unknown: CRI-O refuses unqualified names; the fix is a fully qualified image "
-        "(docker.io/...) or unqualified-search-registries",
     "112-sandbox-cni-netplugin-no-message":
         "a pod stuck in ContainerCreating under Warning FailedCreatePodSandBox ('networkPlugin cni "
         "failed to set up pod \"kafka-0_default\" network: netplugin failed with no error message') "
@@ -76,22 +63,6 @@ KNOWN_GAPS = {
         "directory' (a PVC subPath on a hostPath volume whose directory is missing on the node) gets "
         "PodNotHealthy 'no known cause matches': a config error that is not a ConfigMap/Secret one is "
         "a volume the kubelet cannot prepare (VolumeMountFailed) or a container it cannot create",
-    "137-imagepull-no-manifest-for-arm-v7-docker":
-        "'no matching manifest for linux/arm/v7 in the manifest list entries' (docker) gets cause "
-        "Unknown: the tag exists but has no image for the node's platform; say so (and which "
-        "platform), not 'no recognisable reason'",
-    "138-imagepull-no-match-for-platform-containerd":
-        "'code = NotFound desc = ... no match for platform in manifest: not found' (containerd) is "
-        "classified NotFound, 'the image or tag does not exist': it exists, only not for the node's "
-        "platform; the platform wording must win over the NotFound code",
-    "139-imagepull-x509-unknown-authority-docker":
-        "'x509: certificate signed by unknown authority' is classified RegistryUnreachable, 'the node "
-        "cannot reach the registry': it reached it and got a certificate its runtime does not trust; "
-        "the fix is the registry's CA on the node (certs.d / containerd hosts.toml), not DNS or firewall",
-    "140-imagepull-http-response-to-https-client":
-        "'http: server gave HTTP response to HTTPS client' gets cause Unknown: the registry answered in "
-        "plain HTTP and the runtime insists on HTTPS; the fix is the runtime's insecure-registry / "
-        "mirror configuration for that host",
     "142-rollout-deadline-exceeded-available-true":
         "a Deployment known only by its conditions (Available True MinimumReplicasAvailable, "
         "Progressing False ProgressDeadlineExceeded) also gets PodCreationFailed 'wants 1 pod and has "
