@@ -31,6 +31,22 @@ has non-numeric user (app), cannot verify user is non-root`, or `container's run
 non-root policy`; pkg/kubelet/kuberuntime/security_context_others.go, with the `(pod: "...",
 container: x)` suffix since 1.2x) is this class too, cause RunAsRoot: the kubelet refuses to create a
 container that would run as root when the pod demands non-root.
+
+Before any container, the runtime creates the pod's sandbox (its network namespace, set up by the
+CNI plugin). When that fails the containers only wait in `ContainerCreating` and the kubelet's words
+are in Warning `FailedCreatePodSandBox` events (often beside `SandboxChanged`, "Pod sandbox
+changed, it will be killed and re-created"): cause SandboxCreationFailed, one finding for the pod,
+naming the CNI plugin when the message does. The forms, by runtime:
+
+    dockershim: Failed to create pod sandbox: rpc error: code = Unknown desc = [failed to set up
+      sandbox container "ID" network for pod "kafka-0": networkPlugin cni failed to set up pod
+      "kafka-0_default" network: netplugin failed with no error message, ...]   (kubernetes#92903)
+    containerd: ... desc = failed to setup network for sandbox "ID": plugin type="calico" failed
+      (add): Unauthorized                                                        (easzlab/kubeasz#1332)
+    CRI-O:      ... desc = failed to create pod network sandbox k8s_..._0(ID): cni config
+      uninitialized                                                              (cri-o/cri-o#1523)
+                ... desc = failed to get network status for pod sandbox k8s_..._0(ID): error
+      checking pod NS_NAME for CNI network "crio": ...                          (cri-o/cri-o#7008)
 """
 
 import json
@@ -39,6 +55,7 @@ from typing import Dict, List, Optional, Tuple
 
 from ..findings import Finding
 from ..sanitize import clean
+from ..view import event_time
 from .base import Container, PodContext, fix, quote, status_line
 from .exits import exit_code_meaning
 
@@ -192,8 +209,118 @@ def _start_failed_by_events(c: Container) -> bool:
     return _code(term) in (126, 127, 128, None) or term.get("reason") in TERMINATED_REASONS
 
 
+# The sandbox's network: the CNI plugin failed (every runtime's wording, any release).
+_SANDBOX_NETWORK = re.compile(r"network for (?:pod|sandbox)|networkPlugin cni|CNI network|cni config uninitiali[sz]ed|"
+                              r"plugin type=|failed to find plugin|setup network|set up pod|AddNetwork|"
+                              r"No networks found in|network plugin is not ready", re.I)
+_CNI_NAMED = [
+    re.compile(r'plugin type="([^"]+)"'),
+    re.compile(r'failed to find plugin "([^"]+)"'),
+    re.compile(r'CNI network "([^"]+)"'),
+]
+_CNI_KNOWN = re.compile(r"\b(calico|cilium|flannel|weave|multus|antrea|canal|kube-ovn|ovn-kubernetes|kube-router|"
+                        r"aws-cni|azure-vnet|amazon-vpc-cni|romana|contiv)\b", re.I)
+# Events after which the sandbox exists: the containers are being created or run.
+_SANDBOX_DONE = ("Created", "Started", "Pulling", "Pulled")
+
+
+def sandbox_events(ctx: PodContext) -> List[dict]:
+    """The FailedCreatePodSandBox Warning events still in force (none newer says a container was made)."""
+    failed = [e for e in ctx.events() if e.get("reason") == "FailedCreatePodSandBox"]
+    if not failed:
+        return []
+    last = max((event_time(e) for e in failed if event_time(e)), default=None)
+    for ev in ctx.events():
+        when = event_time(ev)
+        if ev.get("reason") in _SANDBOX_DONE and last and when and when > last:
+            return []
+    return failed
+
+
+def _cni_name(message: str) -> Optional[str]:
+    for pattern in _CNI_NAMED:
+        m = pattern.search(message)
+        if m:
+            return m.group(1)
+    m = _CNI_KNOWN.search(message)
+    return m.group(1).lower() if m else None
+
+
+_SANDBOX_PREFIXES = [
+    re.compile(r'network(?:Plugin)? cni failed to set up pod "[^"]*" network:\s*', re.I),    # dockershim
+    re.compile(r'plugin type="[^"]*"(?: name="[^"]*")? failed \(add\):\s*', re.I),         # containerd, CRI-O
+    re.compile(r'(?:to|for) CNI network "[^"]*":\s*', re.I),                                     # CRI-O
+    re.compile(r'failed to setup network for sandbox "[^"]*":\s*', re.I),                   # containerd
+    re.compile(r"(?:failed to create pod network sandbox|failed to get network status for pod sandbox) "
+               r"\S+\([0-9a-f]+\):\s*", re.I),                                              # CRI-O
+]
+
+
+def sandbox_error(message: str) -> str:
+    """What the plugin (or runtime) said, without the layers that wrap it."""
+    text = re.sub(r"^(?:\(combined from similar events\):\s*)?Failed (?:to )?create pod sandbox:\s*", "",
+                  message or "", flags=re.I)
+    text = re.sub(r"^rpc error: code = \w+ desc = ", "", text).strip()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    text = re.split(r",\s*failed to (?:clean up|teardown)", text, maxsplit=1)[0]
+    for pattern in _SANDBOX_PREFIXES:
+        found = list(pattern.finditer(text))
+        if found:
+            return text[found[-1].end():].strip() or text
+    return text
+
+
+def _sandbox(ctx: PodContext) -> List[Finding]:
+    """The pod's sandbox cannot be created: one finding for the pod, before any container."""
+    if any(c.state.get("running") for c in ctx.containers()) or \
+            ctx.status.get("phase") in ("Running", "Succeeded", "Failed"):
+        return []
+    events = sandbox_events(ctx)
+    if not events:
+        return []
+    message = _event_text(events[-1])
+    said = sandbox_error(message)
+    if len(said) > 240:
+        said = said[:239] + "…"
+    network = bool(_SANDBOX_NETWORK.search(message))
+    cni = next((n for n in (_cni_name(_event_text(e)) for e in reversed(events)) if n), None) if network else None
+    node = ctx.spec.get("nodeName") or ctx.status.get("hostIP")
+    node_name = ctx.spec.get("nodeName")
+    if network:
+        plugin = f"the CNI plugin ({clean(cni)})" if cni else "the CNI plugin"
+        why = f"{plugin} failed to set up the pod's network" + (f": {clean(said)}" if said else "")
+    else:
+        why = clean(said) if said else "the runtime refused it"
+    summary = f"the runtime cannot create the pod's sandbox: {why}"
+    evidence = [status_line(c) for c in ctx.containers() if c.waiting]
+    evidence = [e for e in evidence if e]
+    evidence.append(ctx.describe_event(events[-1]))
+    changed = [e for e in ctx.events() if e.get("reason") == "SandboxChanged"]
+    if changed:
+        evidence.append(ctx.describe_event(changed[-1]))
+    if node:
+        evidence.append(f"node {clean(node)}")
+    suggestions = [f"kubectl describe pod {quote(ctx.name)} {ctx.ns_flag}"]
+    examples = clean(cni) if cni else "calico-node, cilium, kube-flannel, ..."
+    if node_name:
+        suggestions.append(fix(f"kubectl get pods -A -o wide --field-selector spec.nodeName={quote(node_name)}",
+                               f"is the CNI's pod on that node ({examples}) running and ready? "
+                               "its logs say why it fails"))
+    else:
+        suggestions.append(fix("kubectl get pods -n kube-system -o wide",
+                               "is the CNI daemonset's pod on the pod's node running and ready?"))
+    if network and node_name:
+        suggestions.append(fix(f"kubectl debug node/{quote(node_name)} -it --profile=sysadmin --image=busybox:1.36 "
+                               f"-- ls /host/etc/cni/net.d /host/opt/cni/bin",
+                               "the CNI configuration and plugins the runtime reads on that node"))
+    details = {"message": message, "cni": cni, "network": network, "node": node_name}
+    return [ctx.finding("ContainerCannotRun", summary, cause="SandboxCreationFailed", evidence=evidence,
+                        suggestions=suggestions, details=details)]
+
+
 def analyze(ctx: PodContext) -> List[Finding]:
-    findings = []
+    findings = _sandbox(ctx)
     for c in ctx.containers():
         if c.state.get("running"):
             continue  # whatever failed to start before, it runs now

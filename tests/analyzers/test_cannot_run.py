@@ -229,3 +229,86 @@ def test_the_non_numeric_user_refusal_says_the_user_cannot_be_verified(tmp_path)
     f = only(cannot_run.analyze(pod_context(view_of(str(path)), "pipelines-as-code-controller-5dbd46fcf5-zsbn4")),
              "ContainerCannotRun")
     assert f.cause == "RunAsRoot" and 'USER is a name ("pac")' in f.summary
+
+
+# ---- the pod's sandbox (FailedCreatePodSandBox) ---------------------------------------------------
+
+def _sandbox_findings(name, pod, edit=None, tmp_path=None):
+    import yaml
+    path = fixture("cannot_run", name)
+    if edit is not None:
+        doc = yaml.safe_load(open(path))
+        edit(doc["items"])
+        path = str(tmp_path / "edited.yaml")
+        open(path, "w").write(yaml.safe_dump(doc))
+    return cannot_run.analyze(pod_context(view_of(path), pod))
+
+
+def test_a_sandbox_the_cni_cannot_network_is_a_pod_that_cannot_run():
+    """kubernetes/kubernetes#92903 (dockershim, calico): FailedCreatePodSandBox 'networkPlugin cni failed to set up
+    pod "kafka-0_default" network: netplugin failed with no error message', SandboxChanged x10."""
+    f = only(_sandbox_findings("sandbox-cni-netplugin-no-message-dockershim.yaml", "kafka-0"), "ContainerCannotRun")
+    assert f.cause == "SandboxCreationFailed" and f.container is None
+    assert f.summary == ("the runtime cannot create the pod's sandbox: the CNI plugin failed to set up the pod's "
+                         "network: netplugin failed with no error message")
+    assert any(e.startswith("event FailedCreatePodSandBox") for e in f.evidence)
+    assert any(e.startswith("event SandboxChanged (x10") for e in f.evidence)
+    assert f.suggestions[0] == "kubectl describe pod kafka-0 -n default"
+    assert "kubectl get pods -A -o wide --field-selector spec.nodeName=vcloud-single" in f.suggestions
+    assert f.details["network"] is True and f.details["node"] == "vcloud-single"
+
+
+def test_the_sandbox_finding_names_the_cni_plugin_from_the_events_alone():
+    """kubernetes/kubernetes#62451 (v1.10): 'stat /var/lib/calico/nodename: no such file or directory: check that
+    the calico/node container is running', events only (no pod status)."""
+    f = only(_sandbox_findings("sandbox-calico-nodename-events-only-1.10.yaml", "kube-dns-86f4d74b45-kgjbk"),
+             "ContainerCannotRun")
+    assert f.cause == "SandboxCreationFailed" and f.details["cni"] == "calico"
+    assert "the CNI plugin (calico) failed to set up the pod's network: stat /var/lib/calico/nodename" in f.summary
+    fix = next(s for s in f.suggestions if "spec.nodeName=centos-s-2vcpu-4gb-nyc1-01" in s)
+    assert "calico" in fix.why
+
+
+def test_a_sandbox_created_after_the_failures_is_history(tmp_path):
+    def started(items):
+        items.append({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "kafka-0.9", "namespace": "default"},
+                      "involvedObject": {"kind": "Pod", "namespace": "default", "name": "kafka-0",
+                                         "fieldPath": "spec.containers{kafka}"},
+                      "type": "Normal", "reason": "Started", "message": "Started container kafka",
+                      "lastTimestamp": "2020-07-08T10:05:00Z"})
+    assert _sandbox_findings("sandbox-cni-netplugin-no-message-dockershim.yaml", "kafka-0", started, tmp_path) == []
+
+
+def test_a_running_pod_has_no_sandbox_finding_for_old_events(tmp_path):
+    def running(items):
+        items[0]["status"] = {"phase": "Running", "containerStatuses": [
+            {"name": "kafka", "ready": True, "restartCount": 0, "state": {"running": {}}}]}
+    assert _sandbox_findings("sandbox-cni-netplugin-no-message-dockershim.yaml", "kafka-0", running, tmp_path) == []
+
+
+@pytest.mark.parametrize("message, said, cni", [
+    # containerd (easzlab/kubeasz#1332)
+    ('Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox '
+     '"20d3feb0e9ed29a754fb921b8ae728d4b2d6035d2add28d7e1d4b1f7ce08be10": plugin type="calico" failed (add): '
+     'Unauthorized', "Unauthorized", "calico"),
+    # containerd, CNI binaries missing (projectcalico/calico#4308)
+    ('Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox '
+     '"07c09b3d68a88665496e07b7caf3acbef8e036b7b3397649522fb9be783b044b": failed to find plugin "loopback" in path '
+     '[/opt/cni/bin]', 'failed to find plugin "loopback" in path [/opt/cni/bin]', "loopback"),
+    # containerd, aggregated (projectcalico/calico#4087)
+    ('(combined from similar events): Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup '
+     'network for sandbox "07eba007cfd52e203ca1cf41e5b1557662e2dadfed2be2bbd2f3b6b46e6df17c": add cmd: Error '
+     'received from AddNetwork gRPC call: rpc error: code = Unavailable desc = connection error: desc = "transport: '
+     'Error while dialing dial tcp 127.0.0.1:50051: connect: connection refused"',
+     'add cmd: Error received from AddNetwork gRPC call: rpc error: code = Unavailable desc = connection error: '
+     'desc = "transport: Error while dialing dial tcp 127.0.0.1:50051: connect: connection refused"', None),
+    # CRI-O (cri-o/cri-o#7008)
+    ('Failed to create pod sandbox: rpc error: code = Unknown desc = failed to get network status for pod sandbox '
+     'k8s_argocd-server-67b55cf99f-pg4tn_argo-cd_2b09c73b-ae84-4d96-8e9c-a49e64a83f0a_0(d283503be0626b67e15d3ec8939f'
+     '8056c6b5a1f7431932826334ba1429407d17): error checking pod argo-cd_argocd-server-67b55cf99f-pg4tn for CNI '
+     'network "crio": Interface veth53193e1d Mac doesn\'t match: 7e:10:77:0b:8b:d5 not found',
+     "Interface veth53193e1d Mac doesn't match: 7e:10:77:0b:8b:d5 not found", "crio"),
+])
+def test_sandbox_errors_of_each_runtime_are_unwrapped(message, said, cni):
+    assert cannot_run.sandbox_error(message) == said
+    assert cannot_run._cni_name(message) == cni

@@ -52,12 +52,6 @@ KNOWN_GAPS = {
         "because its init container wait-mysql is still running (an `until nc -z ...` loop on a "
         "database Service of another namespace): the finding should point at the init container"
         " that holds the pod",
-    "112-sandbox-cni-netplugin-no-message":
-        "a pod stuck in ContainerCreating under Warning FailedCreatePodSandBox ('networkPlugin cni "
-        "failed to set up pod \"kafka-0_default\" network: netplugin failed with no error message') "
-        "and SandboxChanged x10 gets PodNotHealthy 'no known cause matches': the runtime cannot create "
-        "the pod sandbox (CNI), which the verdict should say (ContainerCannotRun, or a new catalogue "
-        "reason, and then this case follows it)",
     "136-createcontainerconfigerror-subpath-stat-k3d":
         "CreateContainerConfigError with the kubelet's 'Error: stat /data/app: no such file or "
         "directory' (a PVC subPath on a hostPath volume whose directory is missing on the node) gets "
