@@ -122,6 +122,8 @@ CONDITIONS = {
     "42-job-backoff-limit": condition("Job", "batch", "schema-migrate", "Failed", "True", "BackoffLimitExceeded"),
     "43-pvc-storageclass-not-found": every(event("ProvisioningFailed", "fast-ssd"), event("FailedScheduling")),
     "44-ingress-backend-missing": ready,
+    "45-cronjob-forbid-blocked": event("JobAlreadyActive"),
+    "46-ingress-class-and-tls-missing": ready,
     # tests/realcluster/scenarios/
     "90-image-tag-missing": waiting("ImagePullBackOff"),
     "91-image-private": waiting("ImagePullBackOff"),
