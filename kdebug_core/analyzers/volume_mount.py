@@ -14,6 +14,16 @@ for pod "...": timeout expired waiting for volumes to attach or mount ... list o
 volumes=[data]`) only says which volumes are stuck; it becomes a finding of its own only when
 nothing more specific explains them.
 
+A subPath the kubelet cannot prepare stops the container before the runtime sees it: the container
+waits in `CreateContainerConfigError` (pkg/kubelet/kubelet_pods.go, makeMounts). When the subPath
+does not exist yet the kubelet stats the volume's own directory to copy its mode, and a missing
+directory comes out raw, `stat /data/app: no such file or directory` (a hostPath volume or
+PersistentVolume whose directory is not on the node; k3d/k3s-io#765): cause SubPathMissing. The
+kubelet's other subPath errors hide the detail on purpose: `failed to create subPath directory for
+volumeMount "X" of container "Y"` and `failed to prepare subPath for volumeMount "X" of container
+"Y"` (a read-only or root-squashed volume, a symlink out of the volume, a stale NFS handle): cause
+SubPathFailed.
+
 Missing ConfigMaps and Secrets (and their keys) behind configMap/secret/projected volumes belong to
 config_refs; a claim that keeps an unscheduled pod Pending belongs to the unschedulable analyzer.
 """
@@ -166,6 +176,112 @@ def analyze(ctx: PodContext) -> List[Finding]:
     findings = []
     for vname, issue in issues.items():
         findings.append(_finding(ctx, issue, volumes.get(vname), mounts.get(vname) or [], claims.get(vname)))
+    findings += _subpath_findings(ctx, volumes)
+    return findings
+
+
+# ---- subPath (CreateContainerConfigError) ------------------------------------------------------
+_SUBPATH_STAT = re.compile(r"^\s*(?:Error:\s*)?stat (/\S*): no such file or directory\s*$", re.I)
+_SUBPATH_OTHER = re.compile(r'failed to (create|prepare) subPath(?: directory)? for volumeMount "([^"]*)" '
+                            r'of container "([^"]*)"', re.I)
+
+
+def _subpath_message(ctx: PodContext, c: Container) -> Tuple[Optional[str], List[dict]]:
+    """The kubelet's subPath error for this container: from its waiting message, else its events."""
+    waiting = c.waiting or {}
+    if c.state.get("running") or waiting.get("reason") not in (None, "CreateContainerConfigError"):
+        return None, []
+    events = [e for e in ctx.events_where("Failed", c.name, init=c.init)
+              if _SUBPATH_STAT.match(e.get("message") or "") or _SUBPATH_OTHER.search(e.get("message") or "")]
+    message = waiting.get("message") or ""
+    if _SUBPATH_STAT.match(message) or _SUBPATH_OTHER.search(message):
+        return message, events
+    if events and (waiting.get("reason") == "CreateContainerConfigError" or not c.status):
+        return re.sub(r"^\s*Error:\s*", "", events[-1].get("message") or ""), events
+    return None, []
+
+
+def _volume_at(ctx: PodContext, volumes: Dict[str, dict], path: str) -> Tuple[Optional[str], Optional[str]]:
+    """(pod volume name, PersistentVolume name) whose directory on the node is `path`."""
+    def host_path(spec: dict) -> Optional[str]:
+        return ((spec.get("hostPath") or {}).get("path") or (spec.get("local") or {}).get("path") or "").rstrip("/") \
+            or None
+    want = path.rstrip("/")
+    for vname, vol in volumes.items():
+        if host_path(vol) == want:
+            return vname, None
+        claim = _claim_name(ctx, vol)
+        if claim:
+            pvc = ctx.view.get("PersistentVolumeClaim", ctx.namespace, claim) or {}
+            pv_name = (pvc.get("spec") or {}).get("volumeName")
+            pv = ctx.view.get("PersistentVolume", None, pv_name) if pv_name else None
+            if pv and host_path(pv.get("spec") or {}) == want:
+                return vname, pv_name
+    if not volumes or any(_claim_name(ctx, v) for v in volumes.values()):
+        # the pod's volumes were not captured, or a claim's volume could not be followed
+        for pv in ctx.view.list("PersistentVolume", None, optional=True):
+            if host_path(pv.get("spec") or {}) == want:
+                return None, (pv.get("metadata") or {}).get("name")
+    return None, None
+
+
+def _subpath_findings(ctx: PodContext, volumes: Dict[str, dict]) -> List[Finding]:
+    findings = []
+    node = ctx.spec.get("nodeName")
+    for c in ctx.containers():
+        message, events = _subpath_message(ctx, c)
+        if not message:
+            continue
+        kind = "init container" if c.init else "container"
+        evidence = [status_line(c)] if c.waiting else []
+        if events:
+            evidence.append(ctx.describe_event(events[-1]))
+        suggestions: List = []
+        details: Dict = {"message": message}
+        subpaths = [m for m in c.spec.get("volumeMounts") or [] if m.get("subPath") or m.get("subPathExpr")]
+        stat = _SUBPATH_STAT.match(message)
+        if stat:
+            path = stat.group(1)
+            vname, pv = _volume_at(ctx, volumes, path)
+            cause = "SubPathMissing"
+            owner = (f'volume "{clean(vname)}"' if vname else "") + \
+                (f"{' (' if vname else ''}PersistentVolume {clean(pv)}{')' if vname else ''}" if pv else "")
+            what = (f"the kubelet cannot prepare the subPath mount of {kind} {c.name}: the directory {clean(path)}"
+                    f"{' of ' + owner if owner else ' of its volume'} does not exist on the node")
+            details.update({"path": path, "volume": vname, "persistentVolume": pv})
+            if pv:
+                evidence.append(f"PersistentVolume {clean(pv)}: hostPath {clean(path)}")
+            if node:
+                suggestions.append(fix(f"kubectl debug node/{quote(node)} -it --profile=sysadmin --image=busybox:1.36 "
+                                       f"-- mkdir -p {quote('/host' + path)}",
+                                       f"create the directory on node {node}: a hostPath is not made for you "
+                                       f"(unless its type is DirectoryOrCreate)"))
+            else:
+                suggestions.append(fix(f"kubectl get pod {quote(ctx.name)} {ctx.ns_flag} -o "
+                                       f"jsonpath='{{.spec.nodeName}}'",
+                                       f"the node on which {path} must exist (create it there, or give the "
+                                       f"hostPath type DirectoryOrCreate)"))
+            if pv:
+                suggestions.append(f"kubectl get pv {quote(pv)} -o yaml")
+        else:
+            m = _SUBPATH_OTHER.search(message)
+            verb, vname = m.group(1).lower(), m.group(2)
+            cause = "SubPathFailed"
+            what = (f'the kubelet cannot {verb} the subPath of volumeMount "{clean(vname)}" of {kind} {c.name} '
+                    + ("(it could not create the directory in the volume: read-only, or root-squashed NFS)"
+                       if verb == "create" else
+                       "(a path that escapes the volume through a symlink, or a stale NFS handle)"))
+            details["volume"] = vname
+        for mnt in subpaths[:3]:
+            evidence.append(f"volumeMount {clean(mnt.get('name'))} → {clean(mnt.get('mountPath'))} "
+                            f"(subPath {clean(mnt.get('subPath') or mnt.get('subPathExpr'))})")
+        group = "initContainers" if c.init else "containers"
+        suggestions.append(f"kubectl get {ctx.workload()} {ctx.ns_flag} -o jsonpath='{{{ctx.pod_spec_path()}."
+                           f"{group}[?(@.name==\"{c.name}\")].volumeMounts}}'")
+        suggestions.append(f"kubectl describe pod {quote(ctx.name)} {ctx.ns_flag}")
+        findings.append(ctx.finding("VolumeMountFailed", f"pod cannot start: {what}", container=c.name,
+                                    cause=cause, evidence=[e for e in evidence if e],
+                                    suggestions=suggestions, details=details))
     return findings
 
 

@@ -220,3 +220,68 @@ def test_the_controllers_fixed_prefix_is_matched_whatever_its_case(tmp_path):
     path.write_text(json.dumps(doc))
     f = only(findings_for(None, "nginx-6b9d6bd7c9-rz8wq", path=str(path)), "VolumeMountFailed")
     assert f.cause == "MultiAttach"
+
+
+# ---- subPath: CreateContainerConfigError ---------------------------------------------------------
+def _yaml_variant(tmp_path, name, edit):
+    import yaml
+    with open(fixture("volume_mount", name)) as fh:
+        doc = yaml.safe_load(fh)
+    edit(doc["items"])
+    path = tmp_path / (name + ".json")
+    path.write_text(json.dumps(doc))
+    return str(path)
+
+
+def test_a_subpath_whose_volume_directory_is_missing_names_the_directory_and_its_volume():
+    """k3d-io/k3d#765 (k3d, containerd): CreateContainerConfigError, 'Error: stat /data/app: no such file or
+    directory' — the hostPath PersistentVolume's directory is not on the node (the kubelet stats it to create
+    the subPath)."""
+    f = only(findings_for("subpath-stat-hostpath-pv-missing-k3d.yaml", "app-0"), "VolumeMountFailed")
+    assert f.cause == "SubPathMissing" and f.container == "app"
+    assert f.summary == ("pod cannot start: the kubelet cannot prepare the subPath mount of container app: the "
+                         "directory /data/app of PersistentVolume app-volume does not exist on the node")
+    assert "event Failed: Error: stat /data/app: no such file or directory" in f.evidence
+    assert "PersistentVolume app-volume: hostPath /data/app" in f.evidence
+    assert f.details["path"] == "/data/app" and f.details["persistentVolume"] == "app-volume"
+    assert "kubectl get pod app-0 -n default -o jsonpath='{.spec.nodeName}'" in f.suggestions
+    assert "kubectl get pv app-volume -o yaml" in f.suggestions
+
+
+def test_the_same_error_in_the_waiting_message_on_a_known_node_suggests_creating_the_directory(tmp_path):
+    # The kubelet returns the same error as the waiting message of CreateContainerConfigError and as the
+    # 'Error: ...' Failed event (kuberuntime_container.go); here only the status carries it.
+    def status_only(items):
+        pod = items[0]
+        pod["spec"]["nodeName"] = "k3d-dev-server-0"
+        pod["status"]["containerStatuses"][0]["state"]["waiting"]["message"] = \
+            "stat /data/app: no such file or directory"
+        items[:] = [o for o in items if o.get("kind") != "Event"]
+    path = _yaml_variant(tmp_path, "subpath-stat-hostpath-pv-missing-k3d.yaml", status_only)
+    f = only(findings_for(None, "app-0", path), "VolumeMountFailed")
+    assert f.cause == "SubPathMissing"
+    mkdir = next(s for s in f.suggestions if s.startswith("kubectl debug node/k3d-dev-server-0"))
+    assert mkdir.endswith("-- mkdir -p /host/data/app") and "DirectoryOrCreate" in mkdir.why
+
+
+def test_a_running_container_has_no_subpath_finding_for_an_old_event(tmp_path):
+    def running(items):
+        items[0]["status"] = {"phase": "Running", "containerStatuses": [
+            {"name": "app", "ready": True, "restartCount": 0, "state": {"running": {}}}]}
+    path = _yaml_variant(tmp_path, "subpath-stat-hostpath-pv-missing-k3d.yaml", running)
+    assert [f for f in findings_for(None, "app-0", path) if f.reason == "VolumeMountFailed"] == []
+
+
+@pytest.mark.parametrize("message, verb", [
+    # pkg/kubelet/kubelet_pods.go (makeMounts): the detail is withheld on purpose
+    ('failed to create subPath directory for volumeMount "db-data" of container "postgres"', "create"),
+    ('failed to prepare subPath for volumeMount "workdir" of container "app"', "prepare"),
+])
+def test_the_kubelets_other_subpath_errors_are_subpath_failed(tmp_path, message, verb):
+    def other(items):
+        pod = items[0]
+        pod["status"]["containerStatuses"][0]["state"]["waiting"]["message"] = message
+        items[:] = [o for o in items if o.get("kind") != "Event"]
+    path = _yaml_variant(tmp_path, "subpath-stat-hostpath-pv-missing-k3d.yaml", other)
+    f = only(findings_for(None, "app-0", path), "VolumeMountFailed")
+    assert f.cause == "SubPathFailed" and f"cannot {verb} the subPath of volumeMount" in f.summary

@@ -52,11 +52,6 @@ KNOWN_GAPS = {
         "because its init container wait-mysql is still running (an `until nc -z ...` loop on a "
         "database Service of another namespace): the finding should point at the init container"
         " that holds the pod",
-    "136-createcontainerconfigerror-subpath-stat-k3d":
-        "CreateContainerConfigError with the kubelet's 'Error: stat /data/app: no such file or "
-        "directory' (a PVC subPath on a hostPath volume whose directory is missing on the node) gets "
-        "PodNotHealthy 'no known cause matches': a config error that is not a ConfigMap/Secret one is "
-        "a volume the kubelet cannot prepare (VolumeMountFailed) or a container it cannot create",
     "142-rollout-deadline-exceeded-available-true":
         "a Deployment known only by its conditions (Available True MinimumReplicasAvailable, "
         "Progressing False ProgressDeadlineExceeded) also gets PodCreationFailed 'wants 1 pod and has "
