@@ -140,6 +140,8 @@ def test_a_cronjobs_failed_job_that_a_later_run_made_good_is_history(tmp_path):
         items.append(new)
     path = edited_fixture(tmp_path, "workload", "cronjob-latest-job-backoff-limit-exceeded.json", later_success)
     assert job.analyze(ctx_of(path, "Job", "nightly-report-29919480")) == []
+    from tests.helpers import pod_context
+    assert job.analyze_pod(pod_context(view_of(path), "nightly-report-29919480-x7k2p")) == []
 
 
 # ---- CronJobNotScheduling -----------------------------------------------------------------------

@@ -103,13 +103,17 @@ def analyze(ctx: WorkloadContext) -> List:
 
 
 def _superseded_by_later_run(ctx: WorkloadContext) -> bool:
+    return superseded(ctx.view, ctx.obj)
+
+
+def superseded(view, job_obj: dict) -> bool:
     """A CronJob's Job that a later Job of the same CronJob followed, and that one did not fail."""
-    owner_ref = next((r for r in meta(ctx.obj).get("ownerReferences") or [] if r.get("kind") == "CronJob"), None)
+    owner_ref = next((r for r in meta(job_obj).get("ownerReferences") or [] if r.get("kind") == "CronJob"), None)
     if not owner_ref:
         return False
-    mine = parse_time(meta(ctx.obj).get("creationTimestamp"))
-    for other in ctx.view.list("Job", ctx.namespace):
-        if meta(other).get("name") == ctx.name:
+    mine = parse_time(meta(job_obj).get("creationTimestamp"))
+    for other in view.list("Job", meta(job_obj).get("namespace") or "default"):
+        if meta(other).get("name") == meta(job_obj).get("name"):
             continue
         if not any(r.get("kind") == "CronJob" and r.get("name") == owner_ref.get("name")
                    for r in meta(other).get("ownerReferences") or []):
@@ -163,7 +167,7 @@ def analyze_pod(ctx) -> List:
     job_obj = ctx.view.get("Job", ctx.namespace, ref.get("name"))
     failed = next((c for c in ((job_obj or {}).get("status") or {}).get("conditions") or []
                    if c.get("type") == "Failed" and c.get("status") == "True"), None)
-    if failed is None:
+    if failed is None or superseded(ctx.view, job_obj):
         return []
     name = _failed_container(ctx.pod)
     cs = next((c for c in ctx.containers(init=False) if c.name == name), None)
