@@ -215,6 +215,24 @@ def _stuck(ctx: PodContext, c: Container) -> Optional[Finding]:
 
 # ---- what the init container depends on ----------------------------------------------------------
 
+def running_init(ctx: PodContext) -> Optional[Container]:
+    """The init container (not a native sidecar) still running while the app containers wait: the one
+    that holds the pod, before it has run long enough to be called stuck (pod_health reports it)."""
+    if not _app_waiting(ctx):
+        return None
+    return next((c for c in ctx.containers(init=True) if not c.sidecar and c.state.get("running")), None)
+
+
+def waits_for(ctx: PodContext, c: Container, log: Optional[str]) -> Tuple[List[str], List[str], List[str]]:
+    """(hosts, evidence lines, suggestions) about what a running init container waits on."""
+    hosts = _hosts(c, log, ctx.namespace)
+    return [h for h, _ns in hosts], _service_evidence(ctx, hosts), _dependency_checks(ctx, hosts)
+
+
+def command_line(c: Container, limit: int = 200) -> str:
+    return _shorten(_command_text(c), limit) if _command_text(c) else ""
+
+
 def _command_text(c: Container) -> str:
     parts = [str(x) for x in (c.spec.get("command") or []) + (c.spec.get("args") or [])]
     return " ".join(parts)

@@ -15,7 +15,8 @@ from typing import List, Optional
 
 from ..findings import Finding
 from ..sanitize import clean
-from ..timeutil import age, parse_time
+from ..timeutil import age, human_duration, parse_time
+from . import init_containers
 from .base import PodContext
 
 # A pod younger than this, with no Warning event, still creating or pulling, is "starting".
@@ -160,6 +161,10 @@ def analyze(ctx: PodContext, found: List[Finding], plugin_scope: str = "why") ->
             suggestions=[f"kubectl get pod {ctx.name} {ctx.ns_flag} -w"],
             details={"phase": phase, "ageSeconds": young})]
 
+    held = _held_by_init(ctx, phase, plugin_scope)
+    if held:
+        return [held]
+
     evidence = [f"phase {phase}" + (f" ({clean(ctx.status.get('reason'))})" if ctx.status.get("reason") else "")]
     if ctx.status.get("message"):
         evidence.append(f"status message: {clean(ctx.status.get('message'))}")
@@ -198,3 +203,42 @@ def analyze(ctx: PodContext, found: List[Finding], plugin_scope: str = "why") ->
     return [ctx.finding("PodNotHealthy", summary, evidence=evidence,
                         container=waiting[0].name if len(waiting) == 1 else None,
                         suggestions=suggestions, details={"phase": phase})]
+
+
+def _held_by_init(ctx: PodContext, phase: str, plugin_scope: str) -> Optional[Finding]:
+    """An init container still running (not yet long enough to be called stuck) holds the pod: name
+    it, its command, how long it has run and what it waits on (cause InitContainerRunning)."""
+    c = init_containers.running_init(ctx)
+    if c is None:
+        return None
+    started_at = (c.state.get("running") or {}).get("startedAt")
+    started = parse_time(started_at)
+    # Offline with no event, "now" is the newest time in the files, maybe the start itself: unknown.
+    known = started is not None and not (ctx.view.offline and not ctx.events())
+    seconds = (ctx.view.now - started).total_seconds() if known else None
+    ran = f"for {human_duration(seconds)}" if seconds is not None and seconds >= 0 else \
+        (f"since {clean(started_at)}" if started_at else "")
+    log = ctx.view.logs(ctx.pod, c.name, previous=False)
+    hosts, service_lines, checks = init_containers.waits_for(ctx, c, log)
+    summary = (f"init container {c.name} has been running {ran}" if ran else
+               f"init container {c.name} is still running") + f": the pod stays {phase} until it finishes"
+    if hosts:
+        summary += f' (it waits for "{clean(hosts[0])}")'
+    evidence = [f"phase {phase}", f"init container {c.name} running" + (f" {ran}" if ran else "")]
+    command = init_containers.command_line(c)
+    if command:
+        evidence.append(f"command: {clean(command)}")
+    evidence += [f"log: {clean(line)}" for line in (log or "").splitlines()[-3:] if line.strip()]
+    evidence += [line for line in _container_lines(ctx) if not line.startswith(f"init container {c.name}:")]
+    evidence += service_lines
+    warnings = [ev for ev in ctx.events() if ev.get("type") == "Warning"]
+    evidence += [ctx.describe_event(ev) for ev in warnings[-2:]]
+    suggestions = ([f"kubectl why pod/{ctx.name} {ctx.ns_flag}"] if plugin_scope != "why" else []) + \
+        [ctx.logs_cmd(c.name, previous=False)] + checks + [f"kubectl describe pod {ctx.name} {ctx.ns_flag}"]
+    details = {"phase": phase, "initContainer": c.name, "startedAt": started_at}
+    if seconds is not None:
+        details["runningSeconds"] = int(seconds)
+    if hosts:
+        details["dependsOn"] = hosts
+    return ctx.finding("PodNotHealthy", summary, container=c.name, cause="InitContainerRunning",
+                       evidence=evidence, suggestions=suggestions, details=details)

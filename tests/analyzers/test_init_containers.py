@@ -135,3 +135,47 @@ def test_init_crash_loop_with_no_recorded_exit_is_still_init_container_failed():
     assert any(e.startswith("no record of its last run") for e in f.evidence)
     assert "app containers waiting: zk (PodInitializing)" in f.evidence
     assert f.suggestions[0] == "kubectl logs zoo-0 -n default -c bootstrap --previous"
+
+
+# ---- an init container still running: the pod is held, not failed (pod_health) -----------------
+
+def test_a_pending_pod_held_by_a_running_init_container_names_it_and_what_it_waits_for():
+    """kubesphere/kubesphere#158 (docker, 2018): Pending, init container wait-mysql running an
+    `until nc -z openpitrix-db.openpitrix-system.svc 3306` loop; describe cut before the events."""
+    from kdebug_core.analyzers import pod_health
+    ctx = pod_context(view_of(fixture("init_containers", "init-running-nc-loop-kubesphere.yaml")),
+                      "ks-account-797644fb8b-v2c8m")
+    assert init_containers.analyze(ctx) == []  # not failing, and not known to be stuck
+    f = only(pod_health.analyze(ctx, []), "PodNotHealthy")
+    assert (f.container, f.cause, f.severity) == ("wait-mysql", "InitContainerRunning", "warning")
+    # offline with no event, the dump's "now" may be the start itself: no made-up duration
+    assert f.summary == ('init container wait-mysql has been running since 2018-08-23T11:45:53Z: the pod stays '
+                         'Pending until it finishes (it waits for "openpitrix-db")')
+    assert 'command: sh -c until nc -z openpitrix-db.openpitrix-system.svc 3306; do echo "waiting for mysql"; ' \
+           'sleep 2; done;' in f.evidence
+    assert "container ks-account: no status reported" in f.evidence
+    assert f.suggestions[0] == "kubectl logs ks-account-797644fb8b-v2c8m -n kubesphere-system -c wait-mysql"
+    assert "kubectl get svc -n openpitrix-system" in f.suggestions
+    assert f.details["dependsOn"] == ["openpitrix-db"]
+
+
+def test_a_running_init_container_younger_than_stuck_gets_its_duration_and_log():
+    from kdebug_core.analyzers import pod_health
+    ctx = context("init-stuck-wait-for-db.json", "orders-79d4c8f6b5-jr5tn")
+    ctx.pod = copy.deepcopy(ctx.pod)
+    ctx.pod["status"]["initContainerStatuses"][0]["state"]["running"]["startedAt"] = "2024-05-14T09:29:10Z"
+    assert init_containers.analyze(ctx) == []
+    f = only(pod_health.analyze(ctx, []), "PodNotHealthy")
+    assert f.cause == "InitContainerRunning" and f.container == "wait-for-db"
+    assert f.summary.startswith("init container wait-for-db has been running for ")
+    assert f.details["runningSeconds"] < init_containers.STUCK_SECONDS
+    assert "log: nslookup: can't resolve 'db.default.svc.cluster.local'" in f.evidence
+    assert 'no service "db" in namespace default (the init container needs it)' in f.evidence
+    assert "container orders: waiting: PodInitializing; not ready; started: false" in f.evidence
+
+
+def test_a_pod_whose_init_containers_finished_is_not_held_by_them():
+    from kdebug_core.analyzers import pod_health
+    ctx = context("healthy-native-sidecar-and-completed-init.json", "web-6c8d9f7b5-p7k2w", logs=False)
+    assert init_containers.running_init(ctx) is None
+    assert pod_health.analyze(ctx, []) == []

@@ -47,11 +47,6 @@ KIND_OF = {"pod": "Pod", "po": "Pod", "pods": "Pod", "deploy": "Deployment", "de
 # case id (or "CASE@offline" / "CASE@live") -> what the analyzers get wrong on it today. Strict
 # xfail: fixing the analyzer makes the test pass, which fails the run until the entry is removed.
 KNOWN_GAPS = {
-    "132-init-waiting-for-mysql-nc-loop@offline":
-        "PodNotHealthy ('no known cause matches') names no container, although the pod is Pending "
-        "because its init container wait-mysql is still running (an `until nc -z ...` loop on a "
-        "database Service of another namespace): the finding should point at the init container"
-        " that holds the pod",
     "142-rollout-deadline-exceeded-available-true":
         "a Deployment known only by its conditions (Available True MinimumReplicasAvailable, "
         "Progressing False ProgressDeadlineExceeded) also gets PodCreationFailed 'wants 1 pod and has "
