@@ -303,13 +303,17 @@ def _sandbox(ctx: PodContext) -> List[Finding]:
         evidence.append(f"node {clean(node)}")
     suggestions = [f"kubectl describe pod {quote(ctx.name)} {ctx.ns_flag}"]
     examples = clean(cni) if cni else "calico-node, cilium, kube-flannel, ..."
-    if node_name:
+    if node_name and network:
         suggestions.append(fix(f"kubectl get pods -A -o wide --field-selector spec.nodeName={quote(node_name)}",
                                f"is the CNI's pod on that node ({examples}) running and ready? "
                                "its logs say why it fails"))
-    else:
+    elif network:
         suggestions.append(fix("kubectl get pods -n kube-system -o wide",
                                "is the CNI daemonset's pod on the pod's node running and ready?"))
+    elif node_name:
+        suggestions.append(fix(f"kubectl get pods -A -o wide --field-selector spec.nodeName={quote(node_name)}",
+                               "do other pods start on that node? a sandbox failure of the node's runtime "
+                               "(its pause image, its cgroups) stops them all"))
     if network and node_name:
         suggestions.append(fix(f"kubectl debug node/{quote(node_name)} -it --profile=sysadmin --image=busybox:1.36 "
                                f"-- ls /host/etc/cni/net.d /host/opt/cni/bin",

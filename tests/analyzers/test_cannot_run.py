@@ -312,3 +312,21 @@ def test_a_running_pod_has_no_sandbox_finding_for_old_events(tmp_path):
 def test_sandbox_errors_of_each_runtime_are_unwrapped(message, said, cni):
     assert cannot_run.sandbox_error(message) == said
     assert cannot_run._cni_name(message) == cni
+
+
+def test_a_sandbox_failure_that_is_not_the_network_does_not_blame_the_cni(tmp_path):
+    """rootless-containers/usernetes#240 (containerd): the sandbox (pause) image cannot be pulled; the event
+    verbatim, on 92903's pod."""
+    def pause(items):
+        ev = next(o for o in items if o.get("reason") == "FailedCreatePodSandBox")
+        ev["message"] = ('Failed to create pod sandbox: rpc error: code = Unknown desc = failed to get sandbox image '
+                         '"k8s.gcr.io/pause:3.5": failed to pull image "k8s.gcr.io/pause:3.5": failed to pull and '
+                         'unpack image "k8s.gcr.io/pause:3.5": failed to resolve reference "k8s.gcr.io/pause:3.5": '
+                         'failed to do request: Head "https://k8s.gcr.io/v2/pause/manifests/3.5"')
+    f = only(_sandbox_findings("sandbox-cni-netplugin-no-message-dockershim.yaml", "kafka-0", pause, tmp_path),
+             "ContainerCannotRun")
+    assert f.cause == "SandboxCreationFailed" and f.details["network"] is False
+    assert f.summary.startswith('the runtime cannot create the pod\'s sandbox: failed to get sandbox image '
+                                '"k8s.gcr.io/pause:3.5"')
+    assert not any("CNI" in (getattr(s, "why", None) or "") or "cni" in s for s in f.suggestions)
+    assert any("pause image" in (getattr(s, "why", None) or "") for s in f.suggestions)
