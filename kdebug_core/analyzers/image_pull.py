@@ -186,7 +186,8 @@ def _invalid_name(ctx: PodContext, c) -> Finding:
         "InvalidImageName",
         f'image "{clean(image)}" of container {c.name} is not a valid image reference',
         container=c.name, evidence=[e for e in evidence if e],
-        suggestions=[f"kubectl set image {ctx.workload()} {ctx.ns_flag} {c.name}=REGISTRY/REPOSITORY:TAG"],
+        suggestions=_change(ctx, f"kubectl set image {ctx.workload()} {ctx.ns_flag} {c.name}=REGISTRY/REPOSITORY:TAG",
+                            f"set a valid image for container {c.name}"),
         details={"image": image})
 
 
@@ -231,7 +232,8 @@ def _pull_failed(ctx: PodContext, c, reason: str) -> Finding:
             evidence.append("the pod has no imagePullSecrets")
 
     if cause == "NotFound":
-        suggestions.append(f"kubectl set image {ctx.workload()} {ctx.ns_flag} {c.name}=IMAGE:TAG")
+        suggestions.extend(_change(ctx, f"kubectl set image {ctx.workload()} {ctx.ns_flag} {c.name}=IMAGE:TAG",
+                                   f"correct the image of container {c.name}"))
     if cause in ("Unauthorized", "NotFound") and (not secrets or missing_secrets):
         secret = (missing_secrets or ["regcred"])[0]
         suggestions.append(fix("read -rs REGISTRY_PASSWORD",
@@ -262,10 +264,12 @@ def _pull_failed(ctx: PodContext, c, reason: str) -> Finding:
     if cause == "NeverPull":
         summary = _never_pull(ctx, c, image, evidence, suggestions)
     elif cause == "ShortName":
-        suggestions.append(fix(f"kubectl set image {ctx.workload()} {ctx.ns_flag} "
-                               f"{quote(c.name + '=' + _qualified(image))}",
-                               "name the registry in the image: CRI-O will not guess one (if the image is not "
-                               "on Docker Hub, put its own registry instead of docker.io)"))
+        suggestions.extend(_change(ctx, fix(f"kubectl set image {ctx.workload()} {ctx.ns_flag} "
+                                            f"{quote(c.name + '=' + _qualified(image))}",
+                                            "name the registry in the image: CRI-O will not guess one (if the "
+                                            "image is not on Docker Hub, put its own registry instead of "
+                                            "docker.io)"),
+                                   f"set image {_qualified(image)} (the registry named) for container {c.name}"))
     elif cause == "PlatformMismatch":
         platform = _platform(runtime_error) or _node_platform(ctx)
         if platform:
@@ -296,8 +300,10 @@ def _never_pull(ctx: PodContext, c, image: str, evidence: list, suggestions: lis
     policy = c.spec.get("imagePullPolicy")
     if not any(e and "pull policy of never" in e.lower() for e in evidence):
         evidence.append(f"imagePullPolicy: {clean(policy) if policy else 'Never (as the waiting reason says)'}")
-    suggestions.append(fix(ctx.template_patch({"containers": [{"name": c.name, "imagePullPolicy": "IfNotPresent"}]}),
-                           "let the kubelet pull the image when the node does not have it"))
+    group = "initContainers" if c.init else "containers"
+    patch = ctx.template_patch({group: [{"name": c.name, "imagePullPolicy": "IfNotPresent"}]})
+    suggestions.extend(_change(ctx, fix(patch, "let the kubelet pull the image when the node does not have it"),
+                               f"set imagePullPolicy: IfNotPresent for container {c.name}", pod_mutable=False))
     suggestions.append(fix(f"kubectl get node {quote(node)} -o jsonpath='{{.status.images[*].names}}'"
                            if node else "kubectl get nodes -o jsonpath='{.items[*].status.images[*].names}'",
                            "the images the node's runtime holds (a docker image on a containerd node, as in "
@@ -305,6 +311,18 @@ def _never_pull(ctx: PodContext, c, image: str, evidence: list, suggestions: lis
                            "minikube image load or ctr -n k8s.io images import)"))
     where = f"node {clean(node)}" if node else "the node"
     return f'image "{clean(image)}" is not present on {where} and imagePullPolicy Never forbids pulling it'
+
+
+def _change(ctx: PodContext, command, what: str, pod_mutable: bool = True) -> list:
+    """The command that changes the pod template, or — for a Job (its template is immutable), or a bare
+    pod when the field cannot change on a pod (imagePullPolicy) — a save, edit and replace."""
+    kind = ctx.workload().split("/")[0]
+    if kind == "job" or (kind == "pod" and not pod_mutable):
+        return [fix(f"kubectl get {ctx.workload()} {ctx.ns_flag} -o yaml > {kind}.yaml",
+                    f"{what} in {kind}.yaml (its pod template cannot be changed in place), then run the next "
+                    f"command"),
+                fix(f"kubectl replace --force -f {kind}.yaml", f"recreates the {kind} from {kind}.yaml")]
+    return [command]
 
 
 def _qualified(image: str) -> str:

@@ -224,3 +224,16 @@ def test_precise_runtime_wordings_win_over_the_broad_causes(message, cause):
 ])
 def test_the_platform_is_read_from_each_runtimes_words(message, platform):
     assert image_pull._platform(message) == platform
+
+
+def test_a_bare_pod_never_pull_is_fixed_by_replacing_the_pod(tmp_path):
+    # imagePullPolicy cannot change on a pod: patching it would be refused
+    def bare(doc):
+        doc["metadata"].pop("ownerReferences")
+    f = only(findings("errimageneverpull-reason-only-ovn.yaml", "producer-685fcbc569-swc8r", bare, tmp_path),
+             "ImagePullBackOff")
+    assert f.cause == "NeverPull"
+    assert not any(s.startswith("kubectl patch") for s in f.suggestions)
+    i = f.suggestions.index("kubectl get pod/producer-685fcbc569-swc8r -n default -o yaml > pod.yaml")
+    assert f.suggestions[i + 1] == "kubectl replace --force -f pod.yaml"
+    assert "imagePullPolicy: IfNotPresent" in f.suggestions[i].why
