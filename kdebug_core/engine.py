@@ -3,10 +3,11 @@
 import inspect
 import math
 import os
-from typing import Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple
 
 from . import analyzers
 from .analyzers import pod_health
+from .analyzers.pod_health import pod_summary  # noqa: F401  (the engine's one-line pod state)
 from .analyzers.base import PodContext
 from .errors import KdebugError
 from .cli import Options
@@ -93,12 +94,32 @@ def judge_pod(view: ClusterView, pod: dict, plugin: str) -> Tuple[List[Finding],
     return found, gaps
 
 
-def guarded(view: ClusterView, analyze, what: str, gaps: List[str], *args) -> List[Finding]:
+class PodDiagnosis:
+    """The engine's pod verdict, computed once per pod and shared by every subject that asks."""
+
+    def __init__(self, view: ClusterView, plugin: str):
+        self.view, self.plugin = view, plugin
+        self._cache: Dict[Tuple[str, str], List[Finding]] = {}
+
+    def seed(self, verdicts: Dict[Tuple[str, str], List[Finding]]):
+        self._cache.update(verdicts)
+
+    def __call__(self, pods: List[dict]) -> List[Finding]:
+        out = []
+        for p in pods:
+            key = (meta(p).get("namespace") or "", meta(p).get("name") or "")
+            if key not in self._cache:
+                self._cache[key] = judge_pod(self.view, p, self.plugin)[0]
+            out.extend(self._cache[key])
+        return out
+
+
+def guarded(view: ClusterView, analyze, what: str, gaps: List[str], *args, **kwargs) -> List[Finding]:
     """One analyzer's findings. Its failure is a gap in the evidence (the verdict becomes "could
     not verify"), never a pass and never a traceback; one faulty analyzer hides nothing the others
     found. A KdebugError (the cluster went away or refused us as a whole) ends the run."""
     try:
-        return list(analyze(*args))
+        return list(analyze(*args, **kwargs))
     except KdebugError:
         raise
     except Exception as exc:
@@ -124,19 +145,6 @@ def drop_superseded(found: List[Finding]) -> List[Finding]:
         if f not in out:
             out.append(f)
     return out
-
-
-def pod_summary(pod: dict) -> str:
-    """`Running, 1/1 ready, 0 restarts` — the one-line state of a pod judged healthy."""
-    status = pod.get("status") or {}
-    statuses = status.get("containerStatuses") or []
-    ready = sum(1 for s in statuses if s.get("ready"))
-    restarts = sum(int(s.get("restartCount") or 0) for s in statuses)
-    total = len((pod.get("spec") or {}).get("containers") or []) or len(statuses)
-    phase = status.get("phase") or "Unknown"
-    if phase == "Succeeded":
-        return "Succeeded (completed)"
-    return f"{phase}, {ready}/{total} ready, {restarts} restart{'s' if restarts != 1 else ''}"
 
 
 def timeline(view: ClusterView, pod: dict) -> List[TimelineEntry]:

@@ -41,17 +41,23 @@ def select_services(view: ClusterView, opts: Options, targets: List[Target],
     return services
 
 
-def analyze_service(view: ClusterView, service: dict, plugin: str):
-    return judge_service(view, service, plugin)[0]
+def analyze_service(view: ClusterView, service: dict, plugin: str, diagnose=None):
+    return judge_service(view, service, plugin, diagnose)[0]
 
 
-def judge_service(view: ClusterView, service: dict, plugin: str):
-    """The Service's findings, and the analyzers that failed on it (a gap, never a pass)."""
-    from .engine import guarded
+def judge_service(view: ClusterView, service: dict, plugin: str, diagnose=None):
+    """The Service's findings, and the analyzers that failed on it (a gap, never a pass).
+    `diagnose(pods)`: the engine's pod diagnosis, handed to the analyzers that chain into the
+    backing pods (service_readiness), so that no analyzer imports the engine."""
+    import inspect
+    from .engine import PodDiagnosis, guarded
+    if diagnose is None:
+        diagnose = PodDiagnosis(view, "why")
     found, gaps = [], []
     what = f"service {meta(service).get('namespace')}/{meta(service).get('name')}"
     for analyze in analyzers.SERVICE_ANALYZERS.get(plugin, []):
-        found.extend(guarded(view, analyze, what, gaps, view, service, plugin))
+        extra = {"diagnose": diagnose} if "diagnose" in inspect.signature(analyze).parameters else {}
+        found.extend(guarded(view, analyze, what, gaps, view, service, plugin, **extra))
     return found, gaps
 
 
@@ -101,12 +107,14 @@ def _port_text(ctx: ServiceContext, sp: dict, eps) -> str:
 
 
 def build_service_report(view: ClusterView, opts: Options, targets: List[Target],
-                         namespace: Optional[str]) -> Report:
+                         namespace: Optional[str], diagnose=None) -> Report:
+    from .engine import PodDiagnosis
     report = Report()
     plugin = opts.plugin.name
+    diagnose = diagnose or PodDiagnosis(view, "why")  # one per run: each pod diagnosed once
     services = select_services(view, opts, targets, namespace)
     for svc in services:
-        found, gaps = judge_service(view, svc, plugin)
+        found, gaps = judge_service(view, svc, plugin, diagnose)
         report.findings.extend(found)
         if not any(f.rank >= 1 for f in found):
             ref = ObjectRef("Service", meta(svc).get("namespace"), meta(svc).get("name", ""))

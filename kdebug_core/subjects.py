@@ -60,24 +60,7 @@ def analyzers_for(subject: str, plugin: str) -> List[Callable]:
 # ---- running analyzers ------------------------------------------------------------------------
 
 
-class PodDiagnosis:
-    """The engine's pod verdict, computed once per pod and shared by every subject that asks."""
-
-    def __init__(self, view: ClusterView, plugin: str):
-        self.view, self.plugin = view, plugin
-        self._cache: Dict[Tuple[str, str], List[Finding]] = {}
-
-    def seed(self, verdicts: Dict[Tuple[str, str], List[Finding]]):
-        self._cache.update(verdicts)
-
-    def __call__(self, pods: List[dict]) -> List[Finding]:
-        out = []
-        for p in pods:
-            key = (meta(p).get("namespace") or "", meta(p).get("name") or "")
-            if key not in self._cache:
-                self._cache[key] = engine.judge_pod(self.view, p, self.plugin)[0]
-            out.extend(self._cache[key])
-        return out
+PodDiagnosis = engine.PodDiagnosis
 
 
 def judge_workload(view: ClusterView, obj: dict, plugin: str, diagnose: Callable, targeted: bool):
@@ -231,11 +214,12 @@ def build_report(view: ClusterView, opts: Options, targets: List[Target],
 
 def _service_report(view: ClusterView, opts: Options, targets: List[Target], namespace: Optional[str]) -> Report:
     from .services import build_service_report, judge_service, service_summary
+    diagnose = PodDiagnosis(view, "why")  # the backing pods' root causes, each pod once
     plugin = opts.plugin.name
     svc_targets = [t for t in targets if t.kind == "Service"]
     ing_targets = [t for t in targets if t.kind == "Ingress"]
     if svc_targets or not ing_targets:
-        report = build_service_report(view, opts, svc_targets, namespace)
+        report = build_service_report(view, opts, svc_targets, namespace, diagnose)
     else:
         report = Report()
     judged = {r.slug() for r in report.healthy} | {f.object.slug() for f in report.findings} | set(report.unverified)
@@ -269,7 +253,7 @@ def _service_report(view: ClusterView, opts: Options, targets: List[Target], nam
             if sref.slug() in judged:
                 continue
             judged.add(sref.slug())
-            sfound, sgaps = judge_service(view, svc, plugin)
+            sfound, sgaps = judge_service(view, svc, plugin, diagnose)
             _add_verdict(report, view, sref, sfound, sgaps, service_summary(view, svc, plugin))
     if ing_targets and not svc_targets:
         report.notes[:] = [n for n in report.notes if not n.startswith("no services in")]

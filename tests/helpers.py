@@ -46,6 +46,11 @@ def run_service_analyzer(analyze, path: str, name: str, patch=None, plugin: str 
     svc = next(s for s in view.list("Service", None) if meta(s)["name"] == name)
     if patch:
         patch(svc)
+    import inspect
+    if "diagnose" in inspect.signature(analyze).parameters:
+        # as the engine does: the pod diagnosis handed in (analyzers never import the engine)
+        from kdebug_core.engine import PodDiagnosis
+        return analyze(view, svc, plugin, diagnose=PodDiagnosis(view, "why"))
     return analyze(view, svc, plugin)
 
 

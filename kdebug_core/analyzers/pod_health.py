@@ -242,3 +242,16 @@ def _held_by_init(ctx: PodContext, phase: str, plugin_scope: str) -> Optional[Fi
         details["dependsOn"] = hosts
     return ctx.finding("PodNotHealthy", summary, container=c.name, cause="InitContainerRunning",
                        evidence=evidence, suggestions=suggestions, details=details)
+
+
+def pod_summary(pod: dict) -> str:
+    """`Running, 1/1 ready, 0 restarts` — the one-line state of a pod judged healthy."""
+    status = pod.get("status") or {}
+    statuses = status.get("containerStatuses") or []
+    ready = sum(1 for s in statuses if s.get("ready"))
+    restarts = sum(int(s.get("restartCount") or 0) for s in statuses)
+    total = len((pod.get("spec") or {}).get("containers") or []) or len(statuses)
+    phase = status.get("phase") or "Unknown"
+    if phase == "Succeeded":
+        return "Succeeded (completed)"
+    return f"{phase}, {ready}/{total} ready, {restarts} restart{'s' if restarts != 1 else ''}"

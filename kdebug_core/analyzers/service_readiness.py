@@ -8,19 +8,23 @@ pulled...) rather than only "not ready".
 """
 
 from collections import OrderedDict
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 from ..findings import Finding
 from ..sanitize import clean
 from ..view import meta
 from .base import status_line
+from .pod_health import pod_summary
 from .service_base import Endpoint, ServiceContext, is_pod_ready, kubectl_name, should_be_endpoint
 
 MAX_PODS_SHOWN = 5
 MAX_PODS_EXPLAINED = 5   # root causes are looked up for one pod per workload, this many at most
 
 
-def analyze(view, service: dict, plugin: str) -> List[Finding]:
+def analyze(view, service: dict, plugin: str,
+            diagnose: Optional[Callable[[List[dict]], List[Finding]]] = None) -> List[Finding]:
+    """EndpointsNotReady; with `diagnose` (the engine's pod diagnosis, passed in — never imported
+    here), the root cause found on the not-ready pods goes under it as `related`."""
     ctx = ServiceContext(view, service, plugin)
     if ctx.type == "ExternalName" or ctx.spec.get("publishNotReadyAddresses"):
         return []
@@ -71,7 +75,7 @@ def analyze(view, service: dict, plugin: str) -> List[Finding]:
         if group in explained or len(explained) >= MAX_PODS_EXPLAINED:
             continue
         explained.add(group)
-        for f in _root_causes(ctx, pod):
+        for f in _root_causes(diagnose, pod):
             sig = (f.reason, f.cause, f.container, group)
             if sig not in seen_causes:
                 seen_causes.add(sig)
@@ -114,7 +118,6 @@ def _source_line(ctx: ServiceContext, ready: int, total: int) -> str:
 def _pod_line(ctx: ServiceContext, key: str, pod: Optional[dict], endpoint: Optional[Endpoint]) -> str:
     if pod is None:
         return f"endpoint {clean(key)}: not ready" + (f" (address {endpoint.address})" if endpoint else "")
-    from ..engine import pod_summary  # the one-line pod state `kubectl why` prints
     pctx = ctx.pod_context(pod)
     parts = [pod_summary(pod)]
     status = pod.get("status") or {}
@@ -138,7 +141,8 @@ def _pod_line(ctx: ServiceContext, key: str, pod: Optional[dict], endpoint: Opti
     return f"pod {clean(meta(pod).get('name', ''))}: " + clean(" — ".join(parts))
 
 
-def _root_causes(ctx: ServiceContext, pod: dict) -> List[Finding]:
+def _root_causes(diagnose, pod: dict) -> List[Finding]:
     """What `kubectl why` says about the pod, errors and warnings only."""
-    from ..engine import analyze_pod  # engine imports the analyzer registry: import late
-    return [f for f in analyze_pod(ctx.view, pod, "why") if f.rank >= 1]
+    if diagnose is None:
+        return []
+    return [f for f in diagnose([pod]) if f.rank >= 1]
