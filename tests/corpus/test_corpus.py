@@ -47,12 +47,6 @@ KIND_OF = {"pod": "Pod", "po": "Pod", "pods": "Pod", "deploy": "Deployment", "de
 # case id (or "CASE@offline" / "CASE@live") -> what the analyzers get wrong on it today. Strict
 # xfail: fixing the analyzer makes the test pass, which fails the run until the entry is removed.
 KNOWN_GAPS = {
-    "142-rollout-deadline-exceeded-available-true":
-        "a Deployment known only by its conditions (Available True MinimumReplicasAvailable, "
-        "Progressing False ProgressDeadlineExceeded) also gets PodCreationFailed 'wants 1 pod and has "
-        "none: no ReplicaSet exists ... is kube-controller-manager running?', and RolloutStuck says '0 "
-        "available': the controller that wrote those conditions is running and pods are available; "
-        "missing ReplicaSets and replica counts are unread data, not zeros",
     "144-cronjobs-stuck-since-yesterday-1-7@offline":
         "offline, CronJobs are judged against the wall clock: all five of a 2017 `get cronjobs` table "
         "get CronJobNotScheduling '... called for 9y ago', including the three that ran minutes before "
