@@ -19,6 +19,7 @@ from ...sanitize import clean
 from ...targets import owned_pods
 from ...timeutil import age
 from ...view import ClusterView, event_time, meta
+from ..base import is_true, pick_condition
 
 KUBECTL_NAME = {
     "Deployment": "deployment", "StatefulSet": "statefulset", "DaemonSet": "daemonset",
@@ -43,8 +44,8 @@ def describe_event(view: ClusterView, ev: dict, on: Optional[str] = None) -> str
 
 
 def condition(obj: dict, ctype: str) -> Optional[dict]:
-    return next((c for c in (obj.get("status") or {}).get("conditions") or []
-                 if c.get("type") == ctype), None)
+    """The condition of that type (a type listed twice: the one that changed last)."""
+    return pick_condition((obj.get("status") or {}).get("conditions"), ctype)
 
 
 def condition_line(view: ClusterView, cond: dict, on: Optional[str] = None) -> str:
@@ -138,6 +139,9 @@ class WorkloadContext:
 
     def condition(self, ctype: str) -> Optional[dict]:
         return condition(self.obj, ctype)
+
+    def condition_true(self, ctype: str) -> bool:
+        return is_true(self.condition(ctype))
 
     @property
     def slash_name(self) -> str:

@@ -168,6 +168,10 @@ def analyze(ctx: WorkloadContext) -> List:
     # No pods in view: say why — unless the Deployment's own status counts pods that the input
     # simply does not hold (a dump of the Deployment alone).
     if ctx.kind == "Deployment" and ctx.targeted and not ctx.pods() and not int_field(ctx.obj, "status", "replicas"):
+        if ctx.condition_true("Available") and int_field(ctx.obj, "spec", "replicas", default=1) > 0:
+            # The controller wrote Available=True: pods exist and serve, the input just holds
+            # neither them nor the counts (a describe paste of the conditions; corpus 142).
+            return []
         return [_no_pods(ctx)]
     if ctx.kind in ("ReplicaSet", "StatefulSet", "DaemonSet", "Job") and ctx.targeted and not ctx.pods():
         f = _no_pods_controller(ctx)

@@ -66,9 +66,18 @@ def _deployment(ctx: WorkloadContext) -> List:
     rs_name = meta(new).get("name", "?") if new is not None else (m.group(1) if m else "?")
     st = ctx.status
     updated, available = int_field(st, "updatedReplicas"), int_field(st, "availableReplicas")
-    what = (f"the rollout of revision {rev} (replicaset {clean(rs_name)}) "
+    which = (f"revision {rev} (replicaset {clean(rs_name)})" if rev and rs_name != "?" else
+             f"replicaset {clean(rs_name)}" if rs_name != "?" else "the new revision")
+    what = (f"the rollout of {which} "
             + ("has exceeded its progress deadline" if deadline else "is not progressing"))
-    counts = f"{updated} of {desired} replicas updated, {available} available"
+    counted = any(k in st for k in ("replicas", "updatedReplicas", "availableReplicas"))
+    if counted:
+        counts = f"{updated} of {desired} replicas updated, {available} available"
+    elif ctx.condition_true("Available"):
+        # Only the conditions were recorded: the old pods still serve, the counts are unknown.
+        counts = "the previous revision still serves (Available=True); replica counts not recorded"
+    else:
+        counts = "replica counts not recorded"
     if causes:
         because = ", ".join(dict.fromkeys(f.reason for f in causes))
         summary = f"{what}: {counts}; its new pods fail with {because}"
@@ -77,9 +86,13 @@ def _deployment(ctx: WorkloadContext) -> List:
     evidence = []
     if deadline:
         evidence.append(condition_line(ctx.view, progressing))
-    evidence.append(f"{ctx.slash_name}: {desired} desired, {int_field(st, 'replicas')} current, "
-                    f"{updated} updated, {int_field(st, 'readyReplicas')} ready, {available} available"
-                    + (f", {int_field(st, 'unavailableReplicas')} unavailable" if st.get("unavailableReplicas") else ""))
+    if counted:
+        evidence.append(f"{ctx.slash_name}: {desired} desired, {int_field(st, 'replicas')} current, "
+                        f"{updated} updated, {int_field(st, 'readyReplicas')} ready, {available} available"
+                        + (f", {int_field(st, 'unavailableReplicas')} unavailable" if st.get("unavailableReplicas") else ""))
+    available_cond = ctx.condition("Available")
+    if available_cond:
+        evidence.append(condition_line(ctx.view, available_cond))
     if new is not None:
         evidence.append(f"replicaset {clean(rs_name)} (revision {rev}, new): "
                         f"{int_field(new, 'status', 'replicas')} pods, {new_available} available")
@@ -92,7 +105,7 @@ def _deployment(ctx: WorkloadContext) -> List:
     suggestions = []
     if old_serving or len(sets) > 1 or (new is None and rev != 1):
         suggestions.append(fix(f"kubectl rollout undo {q(ctx.slash_name)} {ctx.ns_flag}",
-                               f"go back to the previous revision while revision {rev} is fixed"))
+                               f"go back to the previous revision while {f'revision {rev}' if rev else 'the new one'} is fixed"))
     suggestions.append(fix(f"kubectl rollout status {q(ctx.slash_name)} {ctx.ns_flag}",
                            "watch the rollout after a fix"))
     if rev:
