@@ -444,6 +444,10 @@ def _timestamps(obj: dict):
     yield (obj.get("series") or {}).get("lastObservedTime")
     status = obj.get("status") or {}
     yield status.get("startTime")
+    # Controllers' own clocks: a CronJob's last run, a Job's completion (a `get cronjobs` dump may
+    # hold nothing else to tell when it was taken; corpus 144).
+    for k in ("lastScheduleTime", "lastSuccessfulTime", "completionTime"):
+        yield status.get(k)
     for c in status.get("conditions") or []:
         yield c.get("lastTransitionTime")
         yield c.get("lastHeartbeatTime")

@@ -47,11 +47,6 @@ KIND_OF = {"pod": "Pod", "po": "Pod", "pods": "Pod", "deploy": "Deployment", "de
 # case id (or "CASE@offline" / "CASE@live") -> what the analyzers get wrong on it today. Strict
 # xfail: fixing the analyzer makes the test pass, which fails the run until the entry is removed.
 KNOWN_GAPS = {
-    "144-cronjobs-stuck-since-yesterday-1-7@offline":
-        "offline, CronJobs are judged against the wall clock: all five of a 2017 `get cronjobs` table "
-        "get CronJobNotScheduling '... called for 9y ago', including the three that ran minutes before "
-        "the table was taken; the input's own newest time (08:47, the last schedule of "
-        "sync-event-references) is the reference, as it is for pods (live, the same objects pass)",
 }
 
 
