@@ -135,6 +135,10 @@ def _looping(ctx: PodContext, c: Container, term: Optional[dict]) -> bool:
     reason = (c.waiting or {}).get("reason")
     if reason == "CrashLoopBackOff":
         return True
+    if c.terminated and _exit_code(c.terminated) not in (0, None) and c.restarts and _backoff_events(ctx, c):
+        # Between two restarts the kubelet shows `terminated: Error` for a moment before it writes
+        # CrashLoopBackOff: restarts and its BackOff events already say it (seen on v1.34).
+        return True
     if not c.status and _backoff_events(ctx, c):
         # An events dump or a describe paste with no container status: the kubelet's
         # "Back-off restarting failed container" events are the crash loop (corpus 104).

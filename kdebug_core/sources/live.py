@@ -379,6 +379,10 @@ class LiveBackend:
             raise ClusterError(self._not_kubernetes(status, headers, body))
         if status == 403:
             raise Forbidden(resource, namespace, f"HTTP 403: {text}")
+        if status == 404 and not html and _text_of(body).strip() == "404 page not found":
+            # Go's http.NotFound: what a real API server answers (plain text, not a Status) for an
+            # API group nobody serves, e.g. metrics.k8s.io without metrics-server (seen on v1.34).
+            raise NotServed(resource)
         raise ReadFailed(resource, namespace, f"HTTP {status}: {text}", status)
 
     def _read_failed(self, resource, namespace, status, api_status):

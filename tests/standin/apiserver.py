@@ -1133,7 +1133,10 @@ class StandInAPIServer:
                               "groups": [_group_entry(g, v) for g, v in groups.items()]})
             group = segments[1]
             if group not in groups:
-                raise no_such_path()
+                # A group nobody serves (metrics.k8s.io without metrics-server): the real API
+                # server's NotFoundHandler answers Go's plain-text http.NotFound, not a Status
+                # (seen on the v1.34 cluster of tests/cluster, compare_standin.py).
+                return 404, "text/plain; charset=utf-8", b"404 page not found\n"
             if len(segments) == 2:
                 return _json(dict(kind="APIGroup", apiVersion="v1", **_group_entry(group, groups[group])))
             if segments[2] != groups[group]:

@@ -178,10 +178,23 @@ def test_metrics_group_is_discoverable_only_when_enabled(api):
 
 def test_openapi_and_unknown_paths_are_404_status_bodies(api):
     expected = status(404, "NotFound", "the server could not find the requested resource", {})
-    for path in ("/openapi/v2", "/openapi/v3", "/api/v2", "/apis/example.com/v1", "/api/v1/widgets",
+    for path in ("/openapi/v2", "/openapi/v3", "/api/v2", "/api/v1/widgets",
                  "/api/v1/pods/web-1", "/api/v1/namespaces/default/nodes", "/nothing/here"):
         code, body = http_json(api, path)
         assert (code, body) == (404, expected), path
+
+
+def test_a_group_nobody_serves_is_a_plain_text_404_as_on_a_real_server(api):
+    # kube-apiserver v1.34 without metrics-server: GET /apis/metrics.k8s.io/v1beta1/pods answers
+    # Go's http.NotFound, not a Status (tests/cluster/compare_standin.py).
+    import urllib.request
+    for path in ("/apis/example.com/v1", "/apis/metrics.k8s.io/v1beta1/pods"):
+        try:
+            urllib.request.urlopen(api.url + path)
+            raise AssertionError(path + " answered 2xx")
+        except urllib.error.HTTPError as err:
+            assert err.code == 404 and err.read() == b"404 page not found\n", path
+            assert err.headers["Content-Type"].startswith("text/plain"), path
 
 
 # -------------------------------------------------------------------- kubectl --
