@@ -333,3 +333,20 @@ def test_a_sigkilled_container_that_is_not_ready_is_a_warning():
         pod["status"]["containerStatuses"][0]["ready"] = False
     ctx = _edited("exit-137-sigkill-not-oom-no-probe.json", "cache-warmer-7b6d5c4f8-h4n8s", unready)
     assert only(crashloop.analyze(ctx), "ContainerExitedSIGKILL").severity == "warning"
+
+
+def test_between_two_restarts_terminated_error_with_backoff_events_is_still_a_crash_loop(tmp_path):
+    # On a real v1.34 cluster (tests/cluster) a crash-looping container shows `terminated: Error`
+    # for a moment before the kubelet writes CrashLoopBackOff again; its restarts and BackOff
+    # events already say what it is. The same pod as runbook 02, caught in that moment.
+    import json
+    doc = json.load(open(fixture("crashloop", "crashloop-exit-1-python-starting.json")))
+    for item in doc["items"]:
+        if item["kind"] == "Pod":
+            cs = item["status"]["containerStatuses"][0]
+            cs["state"] = {"terminated": dict(cs["lastState"]["terminated"])}
+    path = tmp_path / "between-restarts.json"
+    path.write_text(json.dumps(doc))
+    f = only(crashloop.analyze(pod_context(view_of(str(path)), "crasher-7d4f5b8c-mk2n3")),
+             "CrashLoopBackOff")
+    assert f.container == "app" and "exit code 1" in " ".join(f.evidence)
