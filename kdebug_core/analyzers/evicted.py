@@ -282,7 +282,7 @@ def _suggestions(ctx, parsed, resource, node_name, worst, usage_b) -> List[str]:
         extra = f" --limits={resource}={value}" if limit is not None and limit < usage_b else ""
         why = "request what it really uses, so the scheduler places it on a node with room"
         if resource == "memory":
-            from .memory_usage import fit_to_nodes
+            from .memory import fit_to_nodes
             value, _, capped = fit_to_nodes(ctx.view, value, value)
             why = capped or why
             extra = f" --limits={resource}={value}" if extra else ""

@@ -25,7 +25,7 @@ from ..sanitize import clean
 from ..timeutil import age
 from . import evicted
 from .base import PodContext
-from .memory_usage import fit_to_nodes, memory_resources, quantity_text, resource_commands, suggest_from_usage
+from .memory import fit_to_nodes, memory_resources, quantity_text, resource_commands, suggest_from_usage
 
 
 def analyze(ctx: PodContext) -> List[Finding]:

@@ -259,7 +259,7 @@ def analyze(ctx: PodContext) -> List[Finding]:
 
 
 def _pod_finding(ctx: PodContext, c: Container, node: str, tied: List[Tie]) -> Finding:
-    from .memory_usage import container_usage, memory_resources, quantity_text
+    from .memory import container_usage, memory_resources, quantity_text
 
     main = [t for t in tied if t.term is not None][-1]
     k = main.kill
@@ -331,7 +331,7 @@ def _pod_finding(ctx: PodContext, c: Container, node: str, tied: List[Tie]) -> F
 
 def _fix(ctx: PodContext, c: Container, limit_raw, limit, request, peak) -> List[str]:
     """A limit for a limit-less container; for one with a limit, a request that matches its use."""
-    from .memory_usage import fit_to_nodes, resource_commands, suggest_from_usage
+    from .memory import fit_to_nodes, resource_commands, suggest_from_usage
 
     if not limit:
         if peak:
@@ -354,7 +354,7 @@ def _fix(ctx: PodContext, c: Container, limit_raw, limit, request, peak) -> List
 
 
 def _manifest(n: int) -> str:
-    from .oom_killed import mem_string
+    from .memory import mem_string
     return mem_string(n)
 
 

@@ -18,7 +18,7 @@ from ..findings import Finding
 from ..timeutil import age
 from . import crashloop, probes
 from .base import Container, PodContext
-from .memory_usage import memory_resources
+from .memory import memory_resources
 
 PROBE_KILLS = {"LivenessProbeFailed", "LivenessKillsSlowStart", "StartupProbeFailed"}
 

@@ -14,14 +14,15 @@ of it. Observed usage, when a source can provide it, raises the limit further (s
 """
 
 import shlex
-from datetime import datetime
 from typing import List, Optional, Tuple
 
 from ..findings import Finding
-from ..quantity import GI, MI, format_bytes, memory_bytes, round_up_memory
+from ..quantity import format_bytes, memory_bytes, round_up_memory
 from ..sanitize import clean
 from ..timeutil import age, human_duration, parse_time, seconds_between
 from .base import Container, PodContext, fix
+from .memory import container_usage, fit_to_nodes, mem_string  # noqa: F401  (mem_string re-exported)
+from .memory import memory_resources as _resources, quantity_text as _quantity
 from .crashloop import waiting_line
 from .exits import error_lines, exit_code_meaning, log_tail
 
@@ -60,18 +61,7 @@ def observed_bytes(ctx: PodContext, c: Container) -> Optional[int]:
     kill, so it only ever raises the suggestion above the doubled limit. Without the metrics API
     (or offline without PodMetrics) this is None and the suggestion is the doubled limit.
     """
-    from .memory_usage import container_usage
     return container_usage(ctx.view, ctx.pod, c.name)
-
-
-def mem_string(n: int) -> str:
-    """Bytes as a manifest would write them: `256Mi`, `2Gi`, else the plain number."""
-    n = int(n)
-    if n and n % GI == 0:
-        return f"{n // GI}Gi"
-    if n and n % MI == 0:
-        return f"{n // MI}Mi"
-    return str(n)
 
 
 def suggest(limit: Optional[int], request: Optional[int],
@@ -97,22 +87,6 @@ def suggest(limit: Optional[int], request: Optional[int],
 
 # ---- the finding ---------------------------------------------------------------------------------
 
-def _resources(c: Container) -> Tuple[Optional[str], Optional[str]]:
-    res = c.spec.get("resources") or {}
-    limit = (res.get("limits") or {}).get("memory")
-    request = (res.get("requests") or {}).get("memory")
-    return (str(limit) if limit is not None else None, str(request) if request is not None else None)
-
-
-def _quantity(raw: str) -> str:
-    """`128Mi`, or `129e6 (123Mi)` when the manifest's form is not the readable one."""
-    n = memory_bytes(raw)
-    if n is None:
-        return f"{clean(raw)} (not a quantity)"
-    readable = format_bytes(n)
-    return clean(raw) if readable == raw else f"{clean(raw)} ({readable})"
-
-
 def _clock(value) -> Optional[str]:
     from ..timeutil import clock
     return clock(value)  # with its zone: `10:03:22 UTC`
@@ -133,7 +107,6 @@ def _finding(ctx: PodContext, c: Container, term: dict, current: bool) -> Findin
     proposal = suggest(limit, request, observed)
     why = None
     if proposal:
-        from .memory_usage import fit_to_nodes
         lim_s, req_s, why = fit_to_nodes(ctx.view, proposal[1], proposal[3])
         proposal = (memory_bytes(lim_s), lim_s, memory_bytes(req_s), req_s)
 
