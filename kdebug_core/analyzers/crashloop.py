@@ -181,7 +181,8 @@ def _crash_loop(ctx: PodContext, c: Container) -> Optional[Finding]:
     backoff = _backoff_of(c)
     running_for = _running_for(ctx, c)
 
-    restarts = restart_phrase(c.restarts) if c.status else "restart count not recorded (no container status)"
+    restarts = (restart_phrase(c.restarts) if "restartCount" in c.status else
+                "restart count not recorded" + ("" if c.status else " (no container status)"))
     evidence = [_exit_line(term, code, ran)]
     if go_panic:
         evidence.append("a panic in the log: Go programs exit with code 2 when they panic")

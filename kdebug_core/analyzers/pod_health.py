@@ -11,13 +11,14 @@ called healthy.
 The engine runs `analyze` after the specific analyzers, with what they found.
 """
 
+import re
 from typing import List, Optional
 
 from ..findings import Finding
 from ..sanitize import clean
 from ..timeutil import age, human_duration, parse_time
 from . import init_containers
-from .base import PodContext
+from .base import PodContext, fix, quote
 
 # A pod younger than this, with no Warning event, still creating or pulling, is "starting".
 STARTING_GRACE_SECONDS = 120
@@ -115,6 +116,46 @@ def starting_for(ctx: PodContext) -> Optional[str]:
     return age(created, ctx.view.now)
 
 
+# status.reason of a pod the kubelet refused to run (pkg/kubelet/lifecycle/predicate.go: "OutOf" +
+# the resource, e.g. OutOfcpu, OutOfmemory — older releases wrote OutOfMemory — and the others).
+_ADMISSION = re.compile(r"^(OutOf\w+|NodeAffinity|NodeSelectorMismatching|NodePorts|InvalidNodeInfo|"
+                        r"UnexpectedAdmissionError|PodOSNotSupported|PodOSSelectorNodeLabelDoesNotMatch)$")
+
+
+def _rejected_at_admission(ctx: PodContext) -> List[Finding]:
+    """A pod the kubelet rejected when it arrived on the node (phase Failed, reason OutOfcpu...):
+    the scheduler placed it where the kubelet found no room. It is never retried."""
+    reason = ctx.status.get("reason") or ""
+    events = [ev for ev in ctx.events() if _ADMISSION.match(ev.get("reason") or "")]
+    if ctx.status.get("phase") != "Failed" or not (_ADMISSION.match(reason) or events):
+        return []
+    reason = reason if _ADMISSION.match(reason) else events[-1].get("reason")
+    message = ctx.status.get("message") or (events[-1].get("message") if events else "")
+    node = ctx.spec.get("nodeName")
+    on = f" on node {node}" if node else ""
+    evidence = [f"phase Failed ({clean(reason)})"]
+    if message:
+        evidence.append(f"status message: {clean(message)}")
+    evidence += [ctx.describe_event(ev) for ev in events[-2:]]
+    suggestions = []
+    if node:
+        suggestions.append(fix(f"kubectl describe node {quote(node)}",
+                               "its allocatable resources and what is already requested there"))
+    if ctx.owned():
+        suggestions.append(fix(f"kubectl delete pod {ctx.name} {ctx.ns_flag}",
+                               f"the failed pod stays until deleted; {ctx.workload()} has made a new one"))
+    else:
+        suggestions.append(fix(f"kubectl get pod {ctx.name} {ctx.ns_flag} -o yaml > pod.yaml",
+                               "a bare pod is not recreated: save it, then replace it"))
+        suggestions.append(fix("kubectl replace --force -f pod.yaml", "runs it again (the scheduler picks a node)"))
+    summary = (f"the kubelet{on} rejected the pod when it arrived ({clean(reason)}): "
+               f"{clean(message) or 'no message'}; a rejected pod is never retried — the scheduler "
+               f"placed it where the node had no room (a race with other pods, or another scheduler)")
+    return [ctx.finding("PodNotHealthy", summary, cause="RejectedByKubelet", severity="error",
+                        evidence=evidence, suggestions=suggestions,
+                        details={"phase": "Failed", "admissionReason": reason, "node": node})]
+
+
 def _container_lines(ctx: PodContext) -> List[str]:
     lines = []
     for c in ctx.containers():
@@ -151,6 +192,9 @@ def analyze(ctx: PodContext, found: List[Finding], plugin_scope: str = "why") ->
     if is_healthy(ctx.pod) or explained(found):
         return []
     phase = ctx.status.get("phase") or "unknown phase"
+    rejected = _rejected_at_admission(ctx)
+    if rejected:
+        return rejected
     young = starting_for(ctx)
     if young is not None:
         waiting = sorted({c.waiting.get("reason") for c in ctx.containers() if c.waiting} - {None})
