@@ -227,7 +227,9 @@ class LiveBackend:
         # in every client release: in-header entries only.
         for auth in (self._cfg.auth_settings() or {}).values():
             if auth.get("in") == "header" and auth.get("value"):
-                headers[auth["key"]] = auth["value"]
+                # A tokenFile usually ends in a newline, which the package keeps; client-go trims
+                # the token (transport/token_source.go), and a header cannot carry a newline.
+                headers[auth["key"]] = str(auth["value"]).strip()
         for name, value in self._impersonate:
             headers.add(name, value)
         return headers

@@ -91,3 +91,17 @@ def test_offline_runs_take_the_namespace_from_the_context_too(cluster, plugin, t
     assert plugin("kubectl-why", "-f", scenario("02-crashloop-backoff"), "crasher-7d4f5b8c-mk2n3",
                   "--context", "apps", kubeconfig=merged).returncode == 1
     assert api.requests == []  # -f never talks to the cluster, even with a kubeconfig
+
+
+def test_a_token_file_ending_in_a_newline_works_as_with_kubectl(cluster, plugin, tmp_path):
+    # `echo TOKEN > file` leaves a newline; client-go trims it (transport/token_source.go).
+    api = cluster(scenario("02-crashloop-backoff"))
+    token = tmp_path / "token"
+    token.write_text("standin-token\n")
+    text = open(api.kubeconfig).read().replace('token: "standin-token"', f'tokenFile: "{token}"')
+    assert "tokenFile" in text
+    cfg = tmp_path / "kubeconfig-tokenfile"
+    cfg.write_text(text)
+    result = plugin("kubectl-why", "crasher-7d4f5b8c-mk2n3", "-o", "json", kubeconfig=str(cfg))
+    assert result.returncode == 1, result.stderr
+    assert result.reasons() == ["CrashLoopBackOff"]
