@@ -196,7 +196,7 @@ def test_runbook_08_oomcheck_caps_18Gi_at_the_node_and_says_so():
 
 
 def test_a_container_no_node_can_hold_is_said_to_fit_nowhere():
-    from kdebug_core.analyzers.memory_usage import fit_to_nodes
+    from kdebug_core.analyzers.pod.memory_usage import fit_to_nodes
     from tests.helpers import view_of
     view = view_of(os.path.join(SCENARIOS, "08-evicted-memory-pressure"))
     limit, request, why = fit_to_nodes(view, "40Gi", "32Gi")
