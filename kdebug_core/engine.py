@@ -6,8 +6,8 @@ import os
 from typing import Dict, Iterable, List, Optional, Tuple
 
 from . import analyzers
-from .analyzers import pod_health
-from .analyzers.pod_health import pod_summary  # noqa: F401  (the engine's one-line pod state)
+from .analyzers.pod import pod_health
+from .analyzers.pod.pod_health import pod_summary  # noqa: F401  (the engine's one-line pod state)
 from .analyzers.base import PodContext
 from .errors import KdebugError
 from .cli import Options

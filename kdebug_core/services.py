@@ -8,7 +8,7 @@ registry; one with no problem gets its one-line state (`2/2 endpoints ready on p
 from typing import List, Optional
 
 from . import analyzers
-from .analyzers.service_base import ServiceContext, find_port, target_port
+from .analyzers.service.service_base import ServiceContext, find_port, target_port
 from .cli import Options
 from .findings import ObjectRef, Report
 from .labels import matches, parse_selector

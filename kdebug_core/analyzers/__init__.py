@@ -1,13 +1,15 @@
 """The analyzer registry: which plugin runs which analyzers, in one table.
 
-Each module owns one failure class and exposes `analyze(ctx) -> list[Finding]`. Adding a class is
+Analyzers are grouped by the subject they judge: `pod/`, `service/`, `workload/`, `node/`,
+`ingress/`. Each module owns one failure class and exposes `analyze(...) -> list[Finding]`; shared
+helpers sit in `base.py` (every subject) and in each group's own base modules. Adding a class is
 adding a module and a line here.
 """
 
-from . import (cannot_run, config_refs, crashloop, evicted, image_pull, init_containers, not_ready,
+from .pod import (cannot_run, config_refs, crashloop, evicted, image_pull, init_containers, not_ready,
                oom_killed, probes, unschedulable, volume_mount)
-from . import memory_pressure, memory_usage, node_oom, not_oom  # noqa: E402  (oomcheck)
-from . import pvc_pending  # noqa: E402
+from .pod import memory_pressure, memory_usage, node_oom, not_oom  # noqa: E402  (oomcheck)
+from .pod import pvc_pending  # noqa: E402
 from .workload import job as workload_job  # noqa: E402
 from .node import not_ready as node_not_ready  # noqa: E402
 
@@ -47,7 +49,7 @@ POD_ANALYZERS = {
 
 # Analyzers that look at a Service (endpoints-check) or a whole scope (node-level OOM events) rather
 # than one pod: `analyze(view, obj, plugin) -> list[Finding]`.
-from . import service_netpol, service_ports, service_readiness, service_selector  # noqa: E402
+from .service import service_netpol, service_ports, service_readiness, service_selector  # noqa: E402
 SERVICE_ANALYZERS = {"endpoints-check": [
     service_selector.analyze, service_readiness.analyze, service_ports.analyze, service_netpol.analyze]}
 SCOPE_ANALYZERS = {"oomcheck": [node_oom.analyze_scope, memory_usage.analyze_scope], "why": []}

@@ -4,8 +4,8 @@ import os
 
 import pytest
 
-from kdebug_core.analyzers import cannot_run, init_containers
-from kdebug_core.analyzers.cannot_run import classify, classify_log
+from kdebug_core.analyzers.pod import cannot_run, init_containers
+from kdebug_core.analyzers.pod.cannot_run import classify, classify_log
 from tests.helpers import fixture, only, pod_context, view_of
 
 

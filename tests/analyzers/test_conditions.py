@@ -5,7 +5,7 @@ import json
 
 import yaml
 
-from kdebug_core.analyzers import unschedulable
+from kdebug_core.analyzers.pod import unschedulable
 from kdebug_core.analyzers.base import is_true, pick_condition
 from tests.helpers import fixture, pod_context, view_of
 

@@ -2,7 +2,7 @@
 
 import json
 
-from kdebug_core.analyzers import config_refs
+from kdebug_core.analyzers.pod import config_refs
 from kdebug_core.errors import Forbidden
 from kdebug_core.sources.files import FileBackend
 from kdebug_core.view import ClusterView, ViewOptions

@@ -2,7 +2,7 @@
 
 import os
 
-from kdebug_core.analyzers import crashloop
+from kdebug_core.analyzers.pod import crashloop
 from kdebug_core.analyzers.base import PodContext
 from kdebug_core.view import meta
 from tests.helpers import fixture, only, pod_context, view_of
@@ -279,7 +279,7 @@ def test_exit_0_restarts_in_a_job_with_restart_policy_on_failure_are_not_a_crash
 
 import pytest  # noqa: E402
 
-from kdebug_core.analyzers.exits import exit_code_meaning, exit_kind, signal_of  # noqa: E402
+from kdebug_core.analyzers.pod.exits import exit_code_meaning, exit_kind, signal_of  # noqa: E402
 
 
 @pytest.mark.parametrize("code, sig, words", [

@@ -2,8 +2,8 @@
 
 import copy
 
-from kdebug_core.analyzers import evicted
-from kdebug_core.analyzers.evicted import parse_message
+from kdebug_core.analyzers.pod import evicted
+from kdebug_core.analyzers.pod.evicted import parse_message
 from tests.helpers import fixture, only, pod_context, view_of
 
 

@@ -5,7 +5,7 @@ import json
 import pytest
 import yaml
 
-from kdebug_core.analyzers import image_pull
+from kdebug_core.analyzers.pod import image_pull
 from tests.helpers import fixture, only, pod_context, view_of
 
 

@@ -2,7 +2,7 @@
 
 import copy
 
-from kdebug_core.analyzers import init_containers
+from kdebug_core.analyzers.pod import init_containers
 from tests.helpers import fixture, only, pod_context, view_of
 
 
@@ -125,7 +125,7 @@ def test_oom_killed_init_container_says_so():
 
 def test_init_crash_loop_with_no_recorded_exit_is_still_init_container_failed():
     """kubernetes/kubernetes#26892: Init:CrashLoopBackOff, 0 restarts, no last state."""
-    from kdebug_core.analyzers import init_containers
+    from kdebug_core.analyzers.pod import init_containers
     from tests.helpers import fixture, only, pod_context, view_of
     ctx = pod_context(view_of(fixture("init_containers", "init-crashloop-no-last-state.yaml")), "zoo-0")
     f = only(init_containers.analyze(ctx), "InitContainerFailed")
@@ -142,7 +142,7 @@ def test_init_crash_loop_with_no_recorded_exit_is_still_init_container_failed():
 def test_a_pending_pod_held_by_a_running_init_container_names_it_and_what_it_waits_for():
     """kubesphere/kubesphere#158 (docker, 2018): Pending, init container wait-mysql running an
     `until nc -z openpitrix-db.openpitrix-system.svc 3306` loop; describe cut before the events."""
-    from kdebug_core.analyzers import pod_health
+    from kdebug_core.analyzers.pod import pod_health
     ctx = pod_context(view_of(fixture("init_containers", "init-running-nc-loop-kubesphere.yaml")),
                       "ks-account-797644fb8b-v2c8m")
     assert init_containers.analyze(ctx) == []  # not failing, and not known to be stuck
@@ -160,7 +160,7 @@ def test_a_pending_pod_held_by_a_running_init_container_names_it_and_what_it_wai
 
 
 def test_a_running_init_container_younger_than_stuck_gets_its_duration_and_log():
-    from kdebug_core.analyzers import pod_health
+    from kdebug_core.analyzers.pod import pod_health
     ctx = context("init-stuck-wait-for-db.json", "orders-79d4c8f6b5-jr5tn")
     ctx.pod = copy.deepcopy(ctx.pod)
     ctx.pod["status"]["initContainerStatuses"][0]["state"]["running"]["startedAt"] = "2024-05-14T09:29:10Z"
@@ -175,7 +175,7 @@ def test_a_running_init_container_younger_than_stuck_gets_its_duration_and_log()
 
 
 def test_a_pod_whose_init_containers_finished_is_not_held_by_them():
-    from kdebug_core.analyzers import pod_health
+    from kdebug_core.analyzers.pod import pod_health
     ctx = context("healthy-native-sidecar-and-completed-init.json", "web-6c8d9f7b5-p7k2w", logs=False)
     assert init_containers.running_init(ctx) is None
     assert pod_health.analyze(ctx, []) == []

@@ -1,7 +1,7 @@
 """EvictedMemoryPressure: pods the kubelet evicted because their node was low on memory."""
 
 from kdebug_core import engine
-from kdebug_core.analyzers import memory_pressure
+from kdebug_core.analyzers.pod import memory_pressure
 from tests.helpers import fixture, only, pod_context, view_of
 
 TWO = "evicted-memory-two-containers-over-request.json"

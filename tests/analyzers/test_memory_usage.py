@@ -1,6 +1,6 @@
 """MemoryNearLimit and NoMemoryLimit: limits against the metrics API's usage (what `kubectl top` shows)."""
 
-from kdebug_core.analyzers import memory_usage, oom_killed
+from kdebug_core.analyzers.pod import memory_usage, oom_killed
 from kdebug_core.errors import ClusterError
 from kdebug_core.quantity import MI
 from kdebug_core.sources.files import FileBackend

@@ -1,7 +1,7 @@
 """SystemOOM: node-level OOM kills read from the Node's events and tied to the containers they hit."""
 
 from kdebug_core import engine
-from kdebug_core.analyzers import node_oom
+from kdebug_core.analyzers.pod import node_oom
 from kdebug_core.view import meta
 from tests.helpers import fixture, only, pod_context, view_of
 

@@ -3,7 +3,7 @@
 import os
 
 from kdebug_core import engine
-from kdebug_core.analyzers import not_oom
+from kdebug_core.analyzers.pod import not_oom
 from tests.helpers import fixture, only, pod_context, view_of
 
 

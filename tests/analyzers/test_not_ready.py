@@ -1,6 +1,6 @@
 """A running pod that is not ready, with nothing else to explain it, is still named."""
 
-from kdebug_core.analyzers import not_ready
+from kdebug_core.analyzers.pod import not_ready
 from tests.helpers import fixture, only, run_analyzer
 
 

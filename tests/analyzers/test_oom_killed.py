@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from kdebug_core.analyzers import oom_killed
+from kdebug_core.analyzers.pod import oom_killed
 from kdebug_core.analyzers.base import PodContext
 from kdebug_core.quantity import MI, memory_bytes
 from kdebug_core.view import meta

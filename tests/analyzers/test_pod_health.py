@@ -6,7 +6,7 @@ Fixtures are the corpus cases, converted verbatim from the public reports their 
 import glob
 import os
 
-from kdebug_core.analyzers import pod_health
+from kdebug_core.analyzers.pod import pod_health
 from tests.helpers import ROOT, only, pod_context, view_of
 
 CORPUS = os.path.join(ROOT, "tests", "corpus")

@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-from kdebug_core.analyzers import probe_evidence, probes
-from kdebug_core.analyzers.probe_config import Probe, resolve_port
+from kdebug_core.analyzers.pod import probe_evidence, probes
+from kdebug_core.analyzers.pod.probe_config import Probe, resolve_port
 from kdebug_core.probe_now import MAX_REQUESTS, SCAN_HEALTHY_CHECKS
 from kdebug_core.sources.files import FileBackend, load
 from kdebug_core.view import ClusterView, ViewOptions
@@ -699,7 +699,7 @@ def test_a_killing_event_alone_is_a_confirmed_liveness_kill_even_without_unhealt
 
 
 def test_created_events_of_a_pasted_describe_count_only_for_the_container_they_name():
-    from kdebug_core.analyzers.probe_evidence import _names_container
+    from kdebug_core.analyzers.pod.probe_evidence import _names_container
     io = {"kind": "Pod", "name": "p"}
     assert _names_container({"involvedObject": io, "message": "Created container carts"}, "carts")
     assert not _names_container({"involvedObject": io, "message": "Created container istio-proxy"}, "carts")

@@ -11,7 +11,7 @@ ReadWriteOncePod (1.22+) access modes", as `kubectl describe pvc` shows it on ki
 binding volumes: provisioning failed for PVC "x"`.
 """
 
-from kdebug_core.analyzers import pvc_pending
+from kdebug_core.analyzers.pod import pvc_pending
 from kdebug_core.engine import analyze_pod
 from tests.helpers import edited_fixture, fixture, only, pod_context, view_of
 

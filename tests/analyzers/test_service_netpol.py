@@ -3,7 +3,7 @@ namespace, or nothing on the Service's port) in: named, with what to run next.""
 
 import json
 
-from kdebug_core.analyzers import service_netpol
+from kdebug_core.analyzers.service import service_netpol
 from tests.helpers import edited_fixture, fixture, only, run_service_analyzer
 
 

@@ -2,7 +2,7 @@
 number nobody declares is a warning unless the kubelet found it refusing connections."""
 
 
-from kdebug_core.analyzers import service_ports
+from kdebug_core.analyzers.service import service_ports
 from tests.helpers import edited_fixture, fixture, only, run_service_analyzer
 
 

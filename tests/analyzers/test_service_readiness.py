@@ -3,7 +3,7 @@ root cause: a failing readiness probe with the kubelet's message, a crash loop..
 
 import json
 
-from kdebug_core.analyzers import service_readiness
+from kdebug_core.analyzers.service import service_readiness
 from tests.helpers import fixture, only, run_service_analyzer
 
 

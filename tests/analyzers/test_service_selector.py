@@ -4,7 +4,7 @@ runbook's two fixes, pods in the wrong namespace, and Services without a selecto
 import json
 
 from kdebug_core import analyzers
-from kdebug_core.analyzers import service_selector
+from kdebug_core.analyzers.service import service_selector
 from kdebug_core.labels import matches, requirements_from_map
 from kdebug_core.services import service_summary
 from kdebug_core.view import meta

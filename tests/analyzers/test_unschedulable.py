@@ -2,8 +2,8 @@
 
 import copy
 
-from kdebug_core.analyzers import unschedulable
-from kdebug_core.analyzers.unschedulable import dominant, parse_message, pod_requests
+from kdebug_core.analyzers.pod import unschedulable
+from kdebug_core.analyzers.pod.unschedulable import dominant, parse_message, pod_requests
 from tests.helpers import fixture, only, pod_context, view_of
 
 

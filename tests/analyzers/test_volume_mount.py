@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from kdebug_core.analyzers import volume_mount
+from kdebug_core.analyzers.pod import volume_mount
 from tests.helpers import fixture, only, run_analyzer, view_of
 
 

@@ -4,7 +4,7 @@ import io
 import json
 import os
 
-from kdebug_core.analyzers import memory_usage, oom_killed
+from kdebug_core.analyzers.pod import memory_usage, oom_killed
 from kdebug_core.findings import Report
 from kdebug_core.main import run
 from kdebug_core.render import render

@@ -17,7 +17,7 @@ from types import SimpleNamespace
 import pytest
 
 from kdebug_core import engine
-from kdebug_core.analyzers import pod_health
+from kdebug_core.analyzers.pod import pod_health
 from kdebug_core.errors import ClusterError, Forbidden, ReadFailed
 from kdebug_core.plugins import PLUGINS
 from kdebug_core.render import render

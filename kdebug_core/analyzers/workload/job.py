@@ -22,7 +22,7 @@ from typing import List, Optional
 from ...sanitize import clean
 from ...timeutil import parse_time
 from ...view import meta
-from ..exits import error_lines, exit_code_meaning
+from ..pod.exits import error_lines, exit_code_meaning
 from ..base import fix
 from .base import WorkloadContext, condition_line, controlled_by, describe_event, distinct_causes, int_field, q
 

@@ -32,12 +32,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Dict, Iterable, List, Optional, Set, Tuple
 
-from ..findings import Finding, ObjectRef
-from ..quantity import format_bytes, memory_bytes, round_up_memory
-from ..sanitize import clean
-from ..timeutil import age, parse_time
-from ..view import ClusterView, event_time
-from .base import Container, PodContext, fix
+from ...findings import Finding, ObjectRef
+from ...quantity import format_bytes, memory_bytes, round_up_memory
+from ...sanitize import clean
+from ...timeutil import age, parse_time
+from ...view import ClusterView, event_time
+from ..base import Container, PodContext, fix
 
 WINDOW = timedelta(seconds=15)    # a container killed this close to the event was the victim
 COMM_LEN = 15                     # the kernel keeps 15 characters of a process name

@@ -29,10 +29,10 @@ import json
 import re
 from typing import Dict, List, Optional
 
-from ..sanitize import clean
-from ..timeutil import age, seconds_between
-from ..view import meta
-from .base import PodContext, fix, quote
+from ...sanitize import clean
+from ...timeutil import age, seconds_between
+from ...view import meta
+from ..base import PodContext, fix, quote
 
 DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
 _SC_NOT_FOUND = re.compile(r'storageclass\.storage\.k8s\.io "([^"]*)" not found')

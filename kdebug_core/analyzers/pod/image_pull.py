@@ -17,10 +17,10 @@ arrived. The kubelet's fixed prefixes are matched without regard to case (older 
 import re
 from typing import List, Optional
 
-from ..findings import Finding
-from ..sanitize import clean
-from ..view import event_time
-from .base import PodContext, fix, quote, status_line
+from ...findings import Finding
+from ...sanitize import clean
+from ...view import event_time
+from ..base import PodContext, fix, quote, status_line
 
 PULL_REASONS = ("ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "ImageInspectError")
 

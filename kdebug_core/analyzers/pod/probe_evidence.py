@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Dict, List, Optional, Tuple
 
-from ..labels import matches, requirements_from_map
-from ..probe_now import Outcome
-from ..sanitize import clean
-from ..timeutil import age, human_duration, parse_time
-from ..view import event_time, meta
-from .base import Container, PodContext, status_line
+from ...labels import matches, requirements_from_map
+from ...probe_now import Outcome
+from ...sanitize import clean
+from ...timeutil import age, human_duration, parse_time
+from ...view import event_time, meta
+from ..base import Container, PodContext, status_line
 from .probe_config import DEFAULTS, Probe, declared_ports, probes_of, resolve_port
 
 # Probe failures this much older than the newest BackOff no longer explain the restarts.

@@ -7,10 +7,10 @@ probe fails only in events that have already expired.
 
 from typing import List
 
-from ..findings import Finding
-from ..sanitize import clean
-from ..timeutil import age
-from .base import PodContext
+from ...findings import Finding
+from ...sanitize import clean
+from ...timeutil import age
+from ..base import PodContext
 
 
 def analyze(ctx: PodContext) -> List[Finding]:

@@ -12,11 +12,11 @@ import json
 import shlex
 from typing import Dict, List, Optional, Tuple
 
-from ..findings import Finding
-from ..labels import matches, requirements_from_label_selector
-from ..sanitize import clean
-from ..view import meta
-from .base import fix
+from ...findings import Finding
+from ...labels import matches, requirements_from_label_selector
+from ...sanitize import clean
+from ...view import meta
+from ..base import fix
 from .service_base import ServiceContext, declared_containers, find_port, selector_text
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"

@@ -10,11 +10,11 @@ pulled...) rather than only "not ready".
 from collections import OrderedDict
 from typing import Callable, List, Optional
 
-from ..findings import Finding
-from ..sanitize import clean
-from ..view import meta
-from .base import status_line
-from .pod_health import pod_summary
+from ...findings import Finding
+from ...sanitize import clean
+from ...view import meta
+from ..base import status_line
+from ..pod.pod_health import pod_summary
 from .service_base import Endpoint, ServiceContext, is_pod_ready, kubectl_name, should_be_endpoint
 
 MAX_PODS_SHOWN = 5

@@ -27,9 +27,9 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
-from ..findings import Finding
-from ..sanitize import clean
-from .base import Container, PodContext, fix, quote, status_line
+from ...findings import Finding
+from ...sanitize import clean
+from ..base import Container, PodContext, fix, quote, status_line
 
 # ---- the kubelet's words ---------------------------------------------------------------------
 # `configmap "x" not found` (watch-based manager, 1.14+) or `configmaps "x" not found` (API error).

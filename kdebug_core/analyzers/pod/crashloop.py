@@ -17,11 +17,11 @@ import re
 import shlex
 from typing import List, Optional
 
-from ..findings import Finding
-from ..sanitize import clean
-from ..timeutil import age, human_duration, parse_time, seconds_between
-from ..view import event_time
-from .base import Container, PodContext, fix, status_line
+from ...findings import Finding
+from ...sanitize import clean
+from ...timeutil import age, human_duration, parse_time, seconds_between
+from ...view import event_time
+from ..base import Container, PodContext, fix, status_line
 from .exits import error_lines, exit_code_meaning, exit_kind, is_crash, log_tail, signal_of
 
 # Restarts after which a container with failing exits counts as looping even while it is running.

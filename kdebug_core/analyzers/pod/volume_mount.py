@@ -34,10 +34,10 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
-from ..findings import Finding
-from ..sanitize import clean
+from ...findings import Finding
+from ...sanitize import clean
 from . import config_refs
-from .base import Container, PodContext, fix, is_true, quote, status_line
+from ..base import Container, PodContext, fix, is_true, quote, status_line
 
 _EVENT_REASONS = ("FailedMount", "FailedAttachVolume", "FailedMapVolume")
 _UNMOUNTED = re.compile(r"unmounted volumes=\[([^\]]*)\]", re.I)

@@ -10,7 +10,7 @@ import shlex
 from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
-from ..sanitize import clean
+from ...sanitize import clean
 
 # Probe kinds in the order the kubelet runs them, with their spec keys.
 KINDS = ("startup", "liveness", "readiness")

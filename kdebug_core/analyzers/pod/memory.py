@@ -8,11 +8,11 @@ It sits below those analyzers and imports none of them, so they no longer import
 import shlex
 from typing import List, Optional, Tuple
 
-from ..errors import ClusterError
-from ..quantity import GI, MI, format_bytes, memory_bytes, round_up_memory
-from ..sanitize import clean
-from ..view import ClusterView, meta
-from .base import Container, PodContext, fix
+from ...errors import ClusterError
+from ...quantity import GI, MI, format_bytes, memory_bytes, round_up_memory
+from ...sanitize import clean
+from ...view import ClusterView, meta
+from ..base import Container, PodContext, fix
 
 HEADROOM = 1.25     # suggested limit = observed usage × HEADROOM, rounded up
 

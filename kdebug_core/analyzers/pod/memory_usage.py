@@ -21,12 +21,12 @@ the container really needs.
 
 from typing import Dict, List, Tuple
 
-from ..findings import Finding
-from ..quantity import format_bytes, memory_bytes
-from ..sanitize import clean
-from ..timeutil import age
-from ..view import ClusterView
-from .base import PodContext, fix
+from ...findings import Finding
+from ...quantity import format_bytes, memory_bytes
+from ...sanitize import clean
+from ...timeutil import age
+from ...view import ClusterView
+from ..base import PodContext, fix
 from .memory import (  # noqa: F401  (re-exported: the module's public helpers before the split)
     _metrics_list, container_usage, fit_to_nodes, memory_resources, pod_metrics, quantity_text,
     resource_commands, running_containers, suggest_from_usage)

@@ -14,11 +14,11 @@ The engine runs `analyze` after the specific analyzers, with what they found.
 import re
 from typing import List, Optional
 
-from ..findings import Finding
-from ..sanitize import clean
-from ..timeutil import age, human_duration, parse_time
+from ...findings import Finding
+from ...sanitize import clean
+from ...timeutil import age, human_duration, parse_time
 from . import init_containers
-from .base import PodContext, fix, quote
+from ..base import PodContext, fix, quote
 
 # A pod younger than this, with no Warning event, still creating or pulling, is "starting".
 STARTING_GRACE_SECONDS = 120

@@ -53,10 +53,10 @@ import json
 import re
 from typing import Dict, List, Optional, Tuple
 
-from ..findings import Finding
-from ..sanitize import clean
-from ..view import event_time
-from .base import Container, PodContext, fix, quote, status_line
+from ...findings import Finding
+from ...sanitize import clean
+from ...view import event_time
+from ..base import Container, PodContext, fix, quote, status_line
 from .exits import exit_code_meaning
 
 WAITING_REASONS = ("RunContainerError", "CreateContainerError", "StartError", "ContainerCannotRun")

@@ -16,11 +16,11 @@ import shlex
 from collections import OrderedDict
 from typing import Dict, List, Optional, Tuple
 
-from ..findings import Finding, ObjectRef
-from ..labels import matches, requirements_from_label_selector, requirements_from_map
-from ..sanitize import clean
-from ..view import meta
-from .base import fix
+from ...findings import Finding, ObjectRef
+from ...labels import matches, requirements_from_label_selector, requirements_from_map
+from ...sanitize import clean
+from ...view import meta
+from ..base import fix
 from .service_base import (ServiceContext, kubectl_name, labels_text, port_label, selector_text,
                            target_port, template_patch)
 

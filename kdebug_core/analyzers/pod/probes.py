@@ -25,11 +25,11 @@ each probe, probe_lint.py checks the configuration; this module puts the finding
 
 from typing import List
 
-from ..findings import Finding
-from ..probe_now import session as probe_now_session
-from ..sanitize import clean
+from ...findings import Finding
+from ...probe_now import session as probe_now_session
+from ...sanitize import clean
 from . import probe_lint, probe_verdicts
-from .base import PodContext
+from ..base import PodContext
 from .probe_evidence import ProbeEvidence
 
 

@@ -24,12 +24,12 @@ import re
 from decimal import Decimal
 from typing import Dict, List, Optional, Tuple
 
-from .. import quantity
-from ..findings import Finding
-from ..sanitize import clean
-from ..timeutil import age
-from ..view import meta
-from .base import PodContext, fix, is_true, pick_condition, quote
+from ... import quantity
+from ...findings import Finding
+from ...sanitize import clean
+from ...timeutil import age
+from ...view import meta
+from ..base import PodContext, fix, is_true, pick_condition, quote
 
 # ---- the scheduler's message ---------------------------------------------------------------------
 

@@ -11,10 +11,10 @@ probes found that port refusing connections, which shows nothing listens there.
 import re
 from typing import Dict, List, Optional, Tuple
 
-from ..findings import Finding, ObjectRef
-from ..sanitize import clean
-from ..view import meta
-from .base import PodContext, fix
+from ...findings import Finding, ObjectRef
+from ...sanitize import clean
+from ...view import meta
+from ..base import PodContext, fix
 from .service_base import (ServiceContext, declared_containers, find_port, is_pod_ready, kubectl_name,
                            port_label, target_port, template_patch)
 

@@ -7,11 +7,11 @@ Each function takes the container's ProbeEvidence (probe_evidence.py) and return
 
 from typing import List, Optional
 
-from ..findings import Finding
-from ..sanitize import clean
-from ..timeutil import human_duration, parse_time
-from ..view import event_time, meta
-from .base import fix, quote
+from ...findings import Finding
+from ...sanitize import clean
+from ...timeutil import human_duration, parse_time
+from ...view import event_time, meta
+from ..base import fix, quote
 from .probe_config import SPEC_KEY, Probe
 from .probe_evidence import (RECENT_SECONDS, Failures, ProbeEvidence, ago, grace_seconds,
                              is_running, never_ready, recent, run_seconds,

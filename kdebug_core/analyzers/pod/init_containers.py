@@ -22,10 +22,10 @@ error lines of its last run's log, and — when its command or log names a host 
 import re
 from typing import List, Optional, Tuple
 
-from ..findings import Finding
-from ..sanitize import clean
-from ..timeutil import age, human_duration, parse_time, seconds_between
-from .base import Container, PodContext, fix, quote, status_line
+from ...findings import Finding
+from ...sanitize import clean
+from ...timeutil import age, human_duration, parse_time, seconds_between
+from ..base import Container, PodContext, fix, quote, status_line
 from .exits import error_lines, exit_code_meaning, log_tail
 
 # An init container running longer than this while the app waits is reported as stuck.

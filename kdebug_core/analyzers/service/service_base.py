@@ -15,11 +15,11 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
-from ..catalogue import REASONS
-from ..findings import Finding, ObjectRef
-from ..labels import matches, requirements_from_map
-from ..view import ClusterView, meta
-from .base import KUBECTL_NAME, PodContext
+from ...catalogue import REASONS
+from ...findings import Finding, ObjectRef
+from ...labels import matches, requirements_from_map
+from ...view import ClusterView, meta
+from ..base import KUBECTL_NAME, PodContext
 
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 

@@ -14,10 +14,10 @@ eviction analyzers, and node-level OOM kills to node_oom (SystemOOM supersedes t
 
 from typing import List
 
-from ..findings import Finding
-from ..timeutil import age
+from ...findings import Finding
+from ...timeutil import age
 from . import crashloop, probes
-from .base import Container, PodContext
+from ..base import Container, PodContext
 from .memory import memory_resources
 
 PROBE_KILLS = {"LivenessProbeFailed", "LivenessKillsSlowStart", "StartupProbeFailed"}

@@ -7,10 +7,10 @@ readiness probe. Each function takes the container's ProbeEvidence (probe_eviden
 
 from typing import Dict, Optional
 
-from ..findings import Finding
-from ..sanitize import clean
-from ..view import meta
-from .base import fix as make_fix
+from ...findings import Finding
+from ...sanitize import clean
+from ...view import meta
+from ..base import fix as make_fix
 from .probe_config import SPEC_KEY, Probe, declared_ports, port_label
 from .probe_evidence import ProbeEvidence, selector_text, services_behind, services_selecting
 

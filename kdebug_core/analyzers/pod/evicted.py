@@ -20,12 +20,12 @@ scheduler placed it by, so a request far below real use is what let the node run
 import re
 from typing import Dict, List, Optional
 
-from .. import quantity
-from ..findings import Finding
-from ..sanitize import clean
-from ..timeutil import age
-from ..view import meta
-from .base import PodContext, fix, quote
+from ... import quantity
+from ...findings import Finding
+from ...sanitize import clean
+from ...timeutil import age
+from ...view import meta
+from ..base import PodContext, fix, quote
 
 _NODE_LOW = re.compile(r"The node was low on resource: ([\w./-]+?)\.(?:\s|$)")
 _THRESHOLD = re.compile(r"Threshold quantity: (\S+?), available: (\S+?)\.(?:\s|$)")

@@ -19,12 +19,12 @@ analyzer is registered for oomcheck only.
 
 from typing import List, Optional
 
-from ..findings import Finding
-from ..quantity import format_bytes, memory_bytes
-from ..sanitize import clean
-from ..timeutil import age
+from ...findings import Finding
+from ...quantity import format_bytes, memory_bytes
+from ...sanitize import clean
+from ...timeutil import age
 from . import evicted
-from .base import PodContext
+from ..base import PodContext
 from .memory import fit_to_nodes, memory_resources, quantity_text, resource_commands, suggest_from_usage
 
 
@@ -78,7 +78,7 @@ def _evicted_ago(ctx: PodContext) -> Optional[str]:
     """How long ago the eviction was: the Evicted event, else the pod's last container exit."""
     events = ctx.events_where("Evicted")
     if events:
-        from ..view import event_time
+        from ...view import event_time
         return age(event_time(events[-1]), ctx.view.now)
     times = [((c.terminated or {}).get("finishedAt")) for c in ctx.containers()]
     times = [t for t in times if t]

@@ -16,11 +16,11 @@ of it. Observed usage, when a source can provide it, raises the limit further (s
 import shlex
 from typing import List, Optional, Tuple
 
-from ..findings import Finding
-from ..quantity import format_bytes, memory_bytes, round_up_memory
-from ..sanitize import clean
-from ..timeutil import age, human_duration, parse_time, seconds_between
-from .base import Container, PodContext, fix
+from ...findings import Finding
+from ...quantity import format_bytes, memory_bytes, round_up_memory
+from ...sanitize import clean
+from ...timeutil import age, human_duration, parse_time, seconds_between
+from ..base import Container, PodContext, fix
 from .memory import container_usage, fit_to_nodes, mem_string  # noqa: F401  (mem_string re-exported)
 from .memory import memory_resources as _resources, quantity_text as _quantity
 from .crashloop import waiting_line
@@ -88,7 +88,7 @@ def suggest(limit: Optional[int], request: Optional[int],
 # ---- the finding ---------------------------------------------------------------------------------
 
 def _clock(value) -> Optional[str]:
-    from ..timeutil import clock
+    from ...timeutil import clock
     return clock(value)  # with its zone: `10:03:22 UTC`
 
 

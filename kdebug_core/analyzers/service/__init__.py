@@ -1,0 +1,1 @@
+"""Service analyzers (endpoints-check): one reason a Service reaches no pods per module."""
