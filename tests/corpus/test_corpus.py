@@ -76,8 +76,19 @@ def _params(mode):
                or HARNESS_LIMITS.get(f"{case_id}@{mode}"))
         if gap:
             marks.append(pytest.mark.xfail(reason=gap, strict=True))
+        if mode == "live" and _holds_cronjobs(case_id):
+            # The live copy moves every time by (now - the case's newest time), which is not a
+            # whole number of hours: a CronJob's runs land off its schedule's minutes and the
+            # verdict would depend on the minute the test runs. Cron cases are judged offline,
+            # where "now" is the case's own newest time.
+            marks.append(pytest.mark.skip(reason="CronJob schedules cannot be replayed live at a "
+                                                 "shifted time"))
         out.append(pytest.param(case_id, id=f"{case_id}-{mode}", marks=marks))
     return out
+
+
+def _holds_cronjobs(case_id):
+    return any(o.get("kind") == "CronJob" for o in _objects(os.path.join(HERE, case_id)))
 
 
 # ---------------------------------------------------------------------------------------------
