@@ -10,7 +10,7 @@ from .analyzers.pod import pod_health
 from .analyzers.pod.pod_health import pod_summary  # noqa: F401  (the engine's one-line pod state)
 from .analyzers.base import PodContext
 from .errors import KdebugError
-from .cli import Options
+from .cli import SCAN_LOG_BUDGET, Options
 from .findings import Finding, ObjectRef, Report, TimelineEntry
 from .sanitize import clean
 from .targets import Target, parse_target, pods_of, targets_from_stdin
@@ -46,7 +46,7 @@ def open_view(opts: Options, stdin) -> Tuple[ClusterView, List[Target], Optional
     single = len(targets) == 1 and targets[0].kind in ("Pod", "Service") and not opts.selector
     view = ClusterView(backend, ViewOptions(
         namespace=namespace, scan=not single,
-        log_budget=math.inf if (opts.all_logs or single) else 5, tail_lines=opts.tail))
+        log_budget=math.inf if (opts.all_logs or single) else SCAN_LOG_BUDGET, tail_lines=opts.tail))
     return view, targets, namespace
 
 
