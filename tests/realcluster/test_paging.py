@@ -50,7 +50,9 @@ def paging_namespace():
         assert time.time() < deadline, "pager never waited in CrashLoopBackOff after two restarts"
         time.sleep(3)
     yield
-    kubectl("delete", "namespace", NS, "--wait=false", check=False)
+    # Wait for it to go: later modules (test_rbac) compare two scans and must not see it vanish
+    # between them.
+    kubectl("delete", "namespace", NS, "--wait=true", "--timeout=180s", check=False)
 
 
 def test_events_are_read_across_pages(paging_namespace):
