@@ -101,6 +101,36 @@ def test_a_metrics_api_that_answers_503_is_noted_once_and_not_asked_again():
     assert len(v.notes) == 1 and "the metrics API did not answer" in v.notes[0] and "503" in v.notes[0]
 
 
+class _CountingMetrics(FileBackend):
+    def __init__(self, loaded):
+        super().__init__(loaded)
+        self.metrics_reads = 0
+
+    def list(self, kind, namespace, **kw):
+        self.metrics_reads += kind == "PodMetrics"
+        return super().list(kind, namespace, **kw)
+
+
+def test_why_does_not_read_the_metrics_api_for_pods_without_a_memory_limit():
+    """Nothing can be near a limit that is not set: `why -A` over pods without limits makes one
+    request fewer (the metrics list), and a pod with a limit still has it read and judged."""
+    def counting_view(name):
+        backend = _CountingMetrics(FileBackend.from_paths([fixture("memory_usage", name)])._loaded)
+        return ClusterView(backend, ViewOptions(namespace=None, scan=True)), backend
+
+    v, backend = counting_view("replicas-without-memory-limit-besteffort.json")
+    running = [p for p in v.list("Pod", None) if p["status"].get("phase") == "Running"]
+    assert running
+    for p in running:
+        assert memory_usage.analyze_for_why(pod_context(v, meta(p)["name"], "why")) == []
+    assert backend.metrics_reads == 0 and v.notes == []
+
+    v, backend = counting_view(NEAR)
+    f = only(memory_usage.analyze_for_why(pod_context(v, SEARCH, "why")), "MemoryNearLimit")
+    assert f.container == "app" and f.details["usagePercent"] == 95
+    assert backend.metrics_reads == 1
+
+
 def test_pods_that_are_not_running_are_not_measured():
     v = view("replicas-without-memory-limit-besteffort.json")
     assert near_limit(v, "db-migrate-28771380-4kq9z") == []

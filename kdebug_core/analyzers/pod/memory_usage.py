@@ -61,13 +61,18 @@ def analyze_for_why(ctx: PodContext) -> List[Finding]:
 def analyze(ctx: PodContext, note_missing_metrics: bool = True) -> List[Finding]:
     if (ctx.status.get("phase") or "") != "Running":
         return []
+    limited = [c for c in running_containers(ctx) if memory_bytes(memory_resources(c)[0])]
+    if not limited and not note_missing_metrics:
+        # No memory limit: nothing to be near. `why` then does not read the metrics API at all
+        # (oomcheck still does, to say once when usage is unknown).
+        return []
     metrics = pod_metrics(ctx.view, ctx.pod, optional=not note_missing_metrics)
     if metrics is None:
         if note_missing_metrics:
             say_if_metrics_missing(ctx.view)
         return []
     found = []
-    for c in running_containers(ctx):
+    for c in limited:
         usage = container_usage(ctx.view, ctx.pod, c.name)
         limit_raw, request_raw = memory_resources(c)
         limit = memory_bytes(limit_raw)
