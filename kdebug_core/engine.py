@@ -70,6 +70,7 @@ def select_pods(view: ClusterView, opts: Options, targets: List[Target],
     if opts.selector:
         reqs = parse_selector(opts.selector)
         pods = [p for p in pods if matches(reqs, meta(p).get("labels"))]
+    view.set_log_subjects(pods)  # a scan's log budget goes to these pods, not the whole scope
     return pods
 
 

@@ -173,6 +173,7 @@ class ClusterView:
     _logs_fetched_for: set = field(default_factory=set)
     _logs_skipped_for: set = field(default_factory=set)
     _logs_chosen: Optional[set] = None      # the pods a scan's log budget goes to (log_priority)
+    _log_subjects: Optional[List[dict]] = None  # the run's pods (set_log_subjects); None: the scope's
     _now: Optional[datetime] = None
 
     # ---- time -------------------------------------------------------------------------------
@@ -512,10 +513,17 @@ class ClusterView:
         self._logs[lkey] = text
         return text
 
+    def set_log_subjects(self, pods: List[dict]):
+        """The pods the run judges (after -l and the targets): the budget is ranked among them,
+        not among every pod of the scope, so pods the run does not judge cannot take its slots."""
+        self._log_subjects = list(pods)
+        self._logs_chosen = None
+
     def _log_priority(self) -> set:
         if self._logs_chosen is None:
-            ranked = sorted(((log_need(p), key_of(p)) for p in self.list("Pod", self.options.namespace)),
-                            key=lambda x: (-x[0], x[1]))
+            pool = self._log_subjects if self._log_subjects is not None \
+                else self.list("Pod", self.options.namespace)
+            ranked = sorted(((log_need(p), key_of(p)) for p in pool), key=lambda x: (-x[0], x[1]))
             chosen = [k for need, k in ranked if need > 0]
             if self.options.log_budget != float("inf"):
                 chosen = chosen[:int(self.options.log_budget)]
