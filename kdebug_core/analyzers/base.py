@@ -62,8 +62,50 @@ class Container:
         return f"spec.{'initContainers' if self.init else 'containers'}{{{self.name}}}"
 
 
+def namespace_flag(namespace: Optional[str]) -> str:
+    """`-n NAMESPACE` for a suggested command, quoted for the shell."""
+    return f"-n {shlex.quote(namespace or 'default')}"
+
+
+def new_finding(plugin: str, reason: str, obj: ObjectRef, summary: str,
+                owner: Optional[ObjectRef] = None, container: Optional[str] = None,
+                evidence: Optional[List[str]] = None, suggestions: Optional[List[str]] = None,
+                cause: Optional[str] = None, severity: Optional[str] = None,
+                details: Optional[Dict] = None, related: Optional[List[Finding]] = None) -> Finding:
+    """A finding about `obj`, filed under the running plugin when the reason is one of its own,
+    else under the reason's first plugin (catalogue.py). Empty evidence lines are left out."""
+    plugins = REASONS[reason].plugins
+    return Finding(plugin=plugin if plugin in plugins else plugins[0], reason=reason, object=obj,
+                   summary=summary, container=container, owner=owner,
+                   evidence=[e for e in evidence or [] if e], suggestions=list(suggestions or []),
+                   cause=cause, severity=severity, details=dict(details or {}),
+                   related=list(related or []))
+
+
+class SubjectContext:
+    """What the pod, workload and Service contexts share: `finding()` about their subject and the
+    `-n` flag of its namespace. A context has `plugin`, `ref` (the subject), `namespace`, and
+    `finding_owner`: what its suggestions patch (None: the subject itself)."""
+
+    finding_owner: Optional[ObjectRef] = None
+
+    @property
+    def ns_flag(self) -> str:
+        return namespace_flag(self.namespace)
+
+    def finding(self, reason: str, summary: str, container: Optional[str] = None,
+                evidence: Optional[List[str]] = None, suggestions: Optional[List[str]] = None,
+                cause: Optional[str] = None, severity: Optional[str] = None,
+                details: Optional[Dict] = None, related: Optional[List[Finding]] = None,
+                owner: Optional[ObjectRef] = None) -> Finding:
+        return new_finding(self.plugin, reason, self.ref, summary,
+                           owner=owner if owner is not None else self.finding_owner,
+                           container=container, evidence=evidence, suggestions=suggestions,
+                           cause=cause, severity=severity, details=details, related=related)
+
+
 @dataclass
-class PodContext:
+class PodContext(SubjectContext):
     view: ClusterView
     pod: dict
     plugin: str                      # the plugin that is running ("why", "oomcheck", ...)
@@ -168,22 +210,10 @@ class PodContext:
         head = f"event {ev.get('reason', '?')}" + (f" ({', '.join(bits)})" if bits else "")
         return f"{head}: {clean(ev.get('message', ''))}"
 
-    # ---- findings -----------------------------------------------------------------------------
-    def finding(self, reason: str, summary: str, container: Optional[str] = None,
-                evidence: Optional[List[str]] = None, suggestions: Optional[List[str]] = None,
-                cause: Optional[str] = None, severity: Optional[str] = None,
-                details: Optional[Dict] = None, related: Optional[List[Finding]] = None) -> Finding:
-        plugins = REASONS[reason].plugins
-        plugin = self.plugin if self.plugin in plugins else plugins[0]
-        return Finding(plugin=plugin, reason=reason, object=self.ref, summary=summary,
-                       container=container, owner=self.owner, evidence=list(evidence or []),
-                       suggestions=list(suggestions or []), cause=cause, severity=severity,
-                       details=dict(details or {}), related=list(related or []))
-
-    # ---- suggestions --------------------------------------------------------------------------
+    # ---- findings and suggestions -------------------------------------------------------------
     @property
-    def ns_flag(self) -> str:
-        return f"-n {shlex.quote(self.namespace)}"
+    def finding_owner(self) -> Optional[ObjectRef]:
+        return self.owner
 
     def workload(self) -> str:
         """`deployment/broken-image` — the object a fix must change (never the ReplicaSet's pod)."""

@@ -1,12 +1,11 @@
 """What the Ingress analyzers share: its backends, a finding on it, whether a controller serves it."""
 
-import shlex
 from dataclasses import dataclass
 from typing import List, Optional
 
-from ...catalogue import REASONS
 from ...findings import Finding, ObjectRef
 from ...view import ClusterView, meta
+from ..base import namespace_flag, new_finding
 
 CLASS_ANNOTATION = "kubernetes.io/ingress.class"
 DEFAULT_CLASS = "ingressclass.kubernetes.io/is-default-class"
@@ -61,14 +60,11 @@ def served(view: ClusterView, ingress: dict) -> bool:
 
 
 def ns_flag(ingress: dict) -> str:
-    return f"-n {shlex.quote(meta(ingress).get('namespace') or 'default')}"
+    return namespace_flag(meta(ingress).get("namespace"))
 
 
 def finding(ingress: dict, plugin: str, reason: str, summary: str, evidence=None, suggestions=None,
             cause=None, severity=None, details=None) -> Finding:
-    plugins = REASONS[reason].plugins
     ref = ObjectRef("Ingress", meta(ingress).get("namespace") or "default", meta(ingress).get("name", ""))
-    return Finding(plugin=plugin if plugin in plugins else plugins[0], reason=reason, object=ref,
-                   summary=summary, owner=None, evidence=list(evidence or []),
-                   suggestions=list(suggestions or []), cause=cause, severity=severity,
-                   details=dict(details or {}))
+    return new_finding(plugin, reason, ref, summary, evidence=evidence, suggestions=suggestions,
+                       cause=cause, severity=severity, details=details)

@@ -18,12 +18,11 @@ symptoms (not ready, not healthy): its status is stale, the node is the cause.
 import shlex
 from typing import List, Optional
 
-from ...catalogue import REASONS
 from ...findings import Finding, ObjectRef
 from ...sanitize import clean
 from ...timeutil import age
 from ...view import ClusterView, meta
-from ..base import PodContext, fix
+from ..base import PodContext, fix, new_finding
 
 NODE_TAINTS = ("node.kubernetes.io/unreachable", "node.kubernetes.io/not-ready")
 
@@ -124,12 +123,11 @@ def analyze_node(view: ClusterView, node: dict, plugin: str) -> List[Finding]:
         count = ev.get("count") or 1
         evidence.append(f"event {clean(ev.get('reason'))}" + (f" (x{count})" if int(count) > 1 else "")
                         + f": {clean(ev.get('message'))}")
-    plugins = REASONS["NodeNotReady"].plugins
-    return [Finding(plugin=plugin if plugin in plugins else plugins[0], reason="NodeNotReady",
-                    object=ObjectRef("Node", None, name), summary=summary, evidence=evidence,
-                    suggestions=_suggestions(name, terminating[0] if terminating else None),
-                    cause="NodeStatusUnknown" if cond.get("status") == "Unknown" else "KubeletNotReady",
-                    details={"node": name, "pods": len(pods), "terminating": len(terminating)})]
+    return [new_finding(plugin, "NodeNotReady", ObjectRef("Node", None, name), summary,
+                        evidence=evidence,
+                        suggestions=_suggestions(name, terminating[0] if terminating else None),
+                        cause="NodeStatusUnknown" if cond.get("status") == "Unknown" else "KubeletNotReady",
+                        details={"node": name, "pods": len(pods), "terminating": len(terminating)})]
 
 
 def analyze(ctx: PodContext) -> List[Finding]:

@@ -15,11 +15,10 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
-from ...catalogue import REASONS
-from ...findings import Finding, ObjectRef
+from ...findings import ObjectRef
 from ...labels import matches, requirements_from_map
 from ...view import ClusterView, meta
-from ..base import KUBECTL_NAME, PodContext
+from ..base import KUBECTL_NAME, PodContext, SubjectContext
 
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 
@@ -128,7 +127,7 @@ def selector_text(selector: Dict[str, str]) -> str:
 
 
 @dataclass
-class ServiceContext:
+class ServiceContext(SubjectContext):
     view: ClusterView
     service: dict
     plugin: str
@@ -163,10 +162,6 @@ class ServiceContext:
     @property
     def type(self) -> str:
         return self.spec.get("type") or "ClusterIP"
-
-    @property
-    def ns_flag(self) -> str:
-        return f"-n {shlex.quote(self.namespace)}"
 
     @property
     def kubectl_ref(self) -> str:
@@ -263,18 +258,7 @@ class ServiceContext:
         # Offline: only when the files hold endpoints of other Services (the kinds were dumped).
         return bool(view.list("EndpointSlice", None) or view.list("Endpoints", None))
 
-    # ---- findings -----------------------------------------------------------------------------
-    def finding(self, reason: str, summary: str, evidence: Optional[List[str]] = None,
-                suggestions: Optional[List[str]] = None, owner: Optional[ObjectRef] = None,
-                cause: Optional[str] = None, severity: Optional[str] = None,
-                details: Optional[Dict] = None, related: Optional[List[Finding]] = None) -> Finding:
-        plugins = REASONS[reason].plugins
-        plugin = self.plugin if self.plugin in plugins else plugins[0]
-        return Finding(plugin=plugin, reason=reason, object=self.ref, summary=summary,
-                       owner=owner, evidence=[e for e in evidence or [] if e],
-                       suggestions=list(suggestions or []), cause=cause, severity=severity,
-                       details=dict(details or {}), related=list(related or []))
-
+    # ---- suggestions (finding() and ns_flag: SubjectContext) -----------------------------------
     def service_patch(self, body, patch_type: str = "merge") -> str:
         text = json.dumps(body, separators=(",", ":"))
         return (f"kubectl patch {self.kubectl_ref} {self.ns_flag} --type={patch_type} "

@@ -11,15 +11,14 @@ analyzers never import the engine (that would point an arrow upwards).
 import json
 import shlex
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional
+from typing import Callable, List, Optional
 
-from ...catalogue import REASONS
 from ...findings import Finding, ObjectRef
 from ...sanitize import clean
 from ...targets import owned_pods
 from ...timeutil import age
 from ...view import ClusterView, event_time, meta
-from ..base import is_true, pick_condition
+from ..base import SubjectContext, is_true, pick_condition
 
 KUBECTL_NAME = {
     "Deployment": "deployment", "StatefulSet": "statefulset", "DaemonSet": "daemonset",
@@ -96,7 +95,7 @@ PodDiagnosis = Callable[[List[dict]], List[Finding]]
 
 
 @dataclass
-class WorkloadContext:
+class WorkloadContext(SubjectContext):
     view: ClusterView
     obj: dict
     plugin: str
@@ -175,22 +174,10 @@ class WorkloadContext:
             return []
         return self.diagnose_pods(pods)
 
-    # ---- findings -----------------------------------------------------------------------------
-    def finding(self, reason: str, summary: str, evidence: Optional[List[str]] = None,
-                suggestions: Optional[List[str]] = None, cause: Optional[str] = None,
-                severity: Optional[str] = None, details: Optional[Dict] = None,
-                related: Optional[List[Finding]] = None, container: Optional[str] = None) -> Finding:
-        plugins = REASONS[reason].plugins
-        plugin = self.plugin if self.plugin in plugins else plugins[0]
-        return Finding(plugin=plugin, reason=reason, object=self.ref, summary=summary,
-                       container=container, owner=self.owner, evidence=list(evidence or []),
-                       suggestions=list(suggestions or []), cause=cause, severity=severity,
-                       details=dict(details or {}), related=list(related or []))
-
-    # ---- suggestions --------------------------------------------------------------------------
+    # ---- findings and suggestions -------------------------------------------------------------
     @property
-    def ns_flag(self) -> str:
-        return f"-n {shlex.quote(self.namespace)}"
+    def finding_owner(self) -> ObjectRef:
+        return self.owner
 
     def top(self) -> str:
         """`deployment/web` — the object a fix must change."""
