@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import base64
 import bisect
-import binascii
 import copy
 import json
 import os
+import posixpath
 import re
 import threading
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Tuple
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -36,14 +37,21 @@ __all__ = ["StandInAPIServer", "RecordedRequest"]
 #: The user named in 403 messages when the request does not impersonate anyone.
 DEFAULT_USER = "system:serviceaccount:default:standin"
 
+# What the test cluster's kube-apiserver answers (tests/cluster/build.sh sets gitVersion, gitMajor,
+# gitMinor, gitTreeState, buildDate and gitCommit; compatibility/version.go adds the emulation and
+# minimum compatibility versions: the binary's own, and one minor release back).
 _VERSION_INFO = {
     "major": "1",
-    "minor": "32",
-    "gitVersion": "v1.32.0",
+    "minor": "34",
+    "emulationMajor": "1",
+    "emulationMinor": "34",
+    "minCompatibilityMajor": "1",
+    "minCompatibilityMinor": "33",
+    "gitVersion": "v1.34.4",
     "gitCommit": "0000000000000000000000000000000000000000",
     "gitTreeState": "clean",
-    "buildDate": "2024-12-11T00:00:00Z",
-    "goVersion": "go1.23.3",
+    "buildDate": "1970-01-01T00:00:00Z",
+    "goVersion": "go1.26.8",
     "compiler": "gc",
     "platform": "linux/amd64",
 }
@@ -280,6 +288,13 @@ FIELD_RULES = {
     ("", "namespaces"): FieldRules(frozenset({"metadata.name", "status.phase"}), _unsupported, _namespace_fields),
     ("", "secrets"): FieldRules(_META_LABELS | {"type"}, _unsupported, _secret_fields),
     ("", "services"): FieldRules(_META_LABELS | {"spec.clusterIP", "spec.type"}, _unsupported, _service_fields),
+    # pkg/apis/events/v1/conversion.go AddFieldLabelConversionsForEvent: the events.k8s.io names
+    # of the same selectable fields (and no "source", no involvedObject.*).
+    ("events.k8s.io", "events"): FieldRules(
+        _META_LABELS | {"reason", "type"}, _unsupported, _event_fields,
+        aliases=tuple((f"regarding.{k}", f"involvedObject.{k}") for k in (
+            "kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath"))
+        + (("reportingController", "reportingComponent"),)),
     ("batch", "jobs"): FieldRules(_META_LABELS | {"status.successful"},
                                   lambda label: f'field label "{label}" not supported for Job', _job_fields),
 }
@@ -693,7 +708,29 @@ RESOURCE_TYPES = (
     ResourceType("storage.k8s.io", "v1", "storageclasses", "StorageClass", False, "storageclass", ("sc",)),
     ResourceType("", "v1", "resourcequotas", "ResourceQuota", True, "resourcequota", ("quota",)),
     ResourceType("", "v1", "limitranges", "LimitRange", True, "limitrange", ("limits",)),
+    ResourceType("", "v1", "replicationcontrollers", "ReplicationController", True, "replicationcontroller",
+                 ("rc",), _ALL),
+    # The core events again, as events.k8s.io/v1 converts them (one storage, two APIs).
+    ResourceType("events.k8s.io", "v1", "events", "Event", True, "event", ("ev",)),
 )
+# Every API group a kube-apiserver v1.34 serves with its default --runtime-config, in the order of
+# its /apis answer (kube-aggregator: its own group, then by group priority, cmd/kube-apiserver/app/
+# aggregator.go and pkg/controlplane/apiserver/aggregator.go), each with its versions, preferred first.
+# The stand-in serves resources in some of them; the others answer an empty resource list.
+REAL_GROUPS = (
+    ("apiregistration.k8s.io", ("v1",)), ("apps", ("v1",)), ("events.k8s.io", ("v1",)),
+    ("authentication.k8s.io", ("v1",)), ("authorization.k8s.io", ("v1",)), ("autoscaling", ("v2", "v1")),
+    ("batch", ("v1",)), ("certificates.k8s.io", ("v1",)), ("networking.k8s.io", ("v1",)),
+    ("policy", ("v1",)), ("rbac.authorization.k8s.io", ("v1",)), ("storage.k8s.io", ("v1",)),
+    ("admissionregistration.k8s.io", ("v1",)), ("apiextensions.k8s.io", ("v1",)),
+    ("scheduling.k8s.io", ("v1",)), ("coordination.k8s.io", ("v1",)), ("node.k8s.io", ("v1",)),
+    ("discovery.k8s.io", ("v1",)), ("resource.k8s.io", ("v1",)), ("flowcontrol.apiserver.k8s.io", ("v1",)),
+)
+# The Go type a registry hands to the response writer (its package is the internal API group's),
+# named in the 406 of a metadata-only request that asks for the wrong shape (handlers/response.go).
+_INTERNAL_PACKAGE = {"": "core", "events.k8s.io": "core", "discovery.k8s.io": "discovery",
+                     "networking.k8s.io": "networking", "storage.k8s.io": "storage",
+                     "metrics.k8s.io": "metrics"}
 METRICS_TYPES = (
     ResourceType("metrics.k8s.io", "v1beta1", "nodes", "NodeMetrics", False, "", (), (), _RO_VERBS,
                  not_found_resource="nodemetrics"),
@@ -706,8 +743,14 @@ _SUBRESOURCES = {
         {"name": "pods/log", "singularName": "", "namespaced": True, "kind": "Pod", "verbs": ["get"]},
         {"name": "pods/proxy", "singularName": "", "namespaced": True, "kind": "PodProxyOptions",
          "verbs": ["create", "delete", "get", "patch", "update"]},
+        {"name": "pods/binding", "singularName": "", "namespaced": True, "kind": "Binding",
+         "verbs": ["create"]},
+        {"name": "pods/eviction", "singularName": "", "namespaced": True, "group": "policy",
+         "version": "v1", "kind": "Eviction", "verbs": ["create"]},
     ),
 }
+# Subresources a real server routes for POST only: a GET finds the path but not the method (405).
+_POST_ONLY_POD_SUBRESOURCES = ("binding", "eviction")
 
 
 class RecordedRequest(NamedTuple):
@@ -740,64 +783,408 @@ def encode_continue(rv: int, key: str) -> str:
 
 
 def decode_continue(token: str) -> str:
-    """Return the start key; a malformed token is a 400 like the etcd3 store's."""
+    """Return the start key; a malformed token is a 400 with the etcd3 store's text
+    (storage.DecodeContinue: Go's base64 and JSON errors, then the token's own checks)."""
 
     def fail(detail: str) -> APIError:
         return bad_request(f"invalid continue token: continue key is not valid: {detail}")
 
-    bad = next((i for i, ch in enumerate(token) if not (ch.isascii() and (ch.isalnum() or ch in "-_"))), None)
-    if bad is not None:
-        raise fail(f"illegal base64 data at input byte {bad}")
     try:
-        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (binascii.Error, ValueError) as err:
+        data = _go_unmarshal_continue_token(_go_raw_url_b64decode(token))
+    except _GoError as err:
         raise fail(str(err)) from None
-    if not isinstance(data, dict) or data.get("v") != "meta.k8s.io/v1":
-        version = data.get("v") if isinstance(data, dict) else data
-        raise fail(f"server does not recognize this encoded version {version}")
-    if not data.get("rv"):
-        raise bad_request("invalid continue token: continue key is not valid: "
-                          "incorrect encoded start resourceVersion (version meta.k8s.io/v1)")
-    start = data.get("start")
-    if not isinstance(start, str) or not start:
-        raise bad_request("invalid continue token: continue key is not valid: "
-                          "encoded start key empty (version meta.k8s.io/v1)")
+    if data["v"] != "meta.k8s.io/v1":
+        raise fail(f"server does not recognize this encoded version {data['v']}")
+    if not data["rv"]:
+        raise fail("incorrect encoded start resourceVersion (version meta.k8s.io/v1)")
+    start = data["start"]
+    if not start:
+        raise fail("encoded start key empty (version meta.k8s.io/v1)")
+    # path.Clean defends against a start key that climbs out of the listed prefix.
+    key = start if start.startswith("/") else "/" + start
+    cleaned = posixpath.normpath(key)
+    cleaned = "/" + cleaned.lstrip("/") if cleaned.startswith("//") else cleaned
+    if cleaned != key:
+        raise fail(start)
     return start[:-1] if start.endswith("\x00") else start
 
 
 # --------------------------------------------------------------------------- #
-# Content negotiation (handlers/negotiation): plain JSON or PartialObjectMetadata
+# Go's encoding/base64 (RawURLEncoding) and encoding/json (v1) as the continue token decoder
+# meets them: the same bytes decoded, and the same error texts for what does not decode.
+# $GOROOT/src/encoding/base64/base64.go decodeQuantum, encoding/json/scanner.go, decode.go.
 # --------------------------------------------------------------------------- #
 
-_JSON_TYPES = ("application/json", "application/*", "*/*")
+
+class _GoError(Exception):
+    """An error whose text is the one Go's standard library gives."""
 
 
-def negotiate(accept: str, is_list: bool) -> Optional[Tuple[str, str]]:
-    """Pick ("json", "") or ("meta", version) from an Accept header, or None (406).
+_B64_URL = {c: i for i, c in enumerate(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")}
 
-    Table and protobuf are not offered: a client that lists them with a plain
-    application/json fallback (kubectl does) gets JSON, as from a server
-    without those media types.
-    """
-    if not accept.strip():
-        return ("json", "")
-    wanted = "PartialObjectMetadataList" if is_list else "PartialObjectMetadata"
-    for media_range in accept.split(","):
-        parts = [p.strip() for p in media_range.split(";")]
-        mtype = parts[0].lower()
-        params = {}
-        for p in parts[1:]:
-            if "=" in p:
-                k, v = p.split("=", 1)
-                params[k.strip().lower()] = v.strip()
-        if mtype not in _JSON_TYPES:
+
+def _go_raw_url_b64decode(text: str) -> bytes:
+    # base64.RawURLEncoding.DecodeString: no padding allowed, \r and \n skipped, trailing bits
+    # ignored (not Strict), one lone final character is an error at its offset.
+    src = text.encode("utf-8")
+    out = bytearray()
+    si = 0
+    while True:
+        dbuf = [0, 0, 0, 0]
+        dlen, j = 4, 0
+        while j < 4:
+            if si == len(src):
+                if j == 0:
+                    return bytes(out)
+                if j == 1:
+                    raise _GoError(f"illegal base64 data at input byte {si - j}")
+                dlen = j
+                break
+            c = src[si]
+            si += 1
+            value = _B64_URL.get(c)
+            if value is not None:
+                dbuf[j] = value
+                j += 1
+            elif c not in (10, 13):
+                raise _GoError(f"illegal base64 data at input byte {si - 1}")
+        val = dbuf[0] << 18 | dbuf[1] << 12 | dbuf[2] << 6 | dbuf[3]
+        out += bytes(((val >> 16) & 0xFF, (val >> 8) & 0xFF, val & 0xFF))[:dlen - 1]
+        if dlen < 4:
+            return bytes(out)
+
+
+def _go_quote_char(c: int) -> str:
+    # encoding/json quoteChar: strconv.Quote(string(rune(c))) between single quotes.
+    if c == 0x27:
+        return "'\\''"
+    if c == 0x22:
+        return "'\"'"
+    ch = chr(c)
+    named = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
+             "\v": "\\v", "\\": "\\\\"}
+    if ch in named:
+        return f"'{named[ch]}'"
+    if c < 0x20 or c == 0x7F:
+        return f"'\\x{c:02x}'"
+    if not ch.isprintable():
+        return f"'\\u{c:04x}'"
+    return f"'{ch}'"
+
+
+def _go_json_syntax_error(data: bytes) -> Optional[str]:
+    """encoding/json checkValid: the first syntax error's text, or None when `data` is valid."""
+    space = b" \t\r\n"
+    stack: List[str] = []  # "key", "value" (in an object), "array"
+    state = "begin"  # the scanner's step function
+    end_top = False
+
+    def err(c: int, context: str) -> str:
+        return f"invalid character {_go_quote_char(c)} {context}"
+
+    def end_value(c: int) -> Tuple[str, Optional[str]]:
+        nonlocal end_top
+        if not stack:
+            end_top = True
+            return "end_top", (None if c in space else err(c, "after top-level value"))
+        if c in space:
+            return "end_value", None
+        top = stack[-1]
+        if top == "key":
+            if c == 0x3A:
+                stack[-1] = "value"
+                return "begin", None
+            return "", err(c, "after object key")
+        if top == "value":
+            if c == 0x2C:
+                stack[-1] = "key"
+                return "begin_string", None
+            if c == 0x7D:
+                stack.pop()
+                return "end_value", None
+            return "", err(c, "after object key:value pair")
+        if c == 0x2C:
+            return "begin", None
+        if c == 0x5D:
+            stack.pop()
+            return "end_value", None
+        return "", err(c, "after array element")
+
+    def begin_value(c: int) -> Tuple[str, Optional[str]]:
+        if c in space:
+            return "begin", None
+        simple = {0x22: "string", 0x2D: "neg", 0x30: "zero", 0x74: "t", 0x66: "f", 0x6E: "n"}
+        if c == 0x7B:
+            stack.append("key")
+            return "begin_string_or_empty", None
+        if c == 0x5B:
+            stack.append("array")
+            return "begin_or_empty", None
+        if c in simple:
+            return simple[c], None
+        if 0x31 <= c <= 0x39:
+            return "one", None
+        return "", err(c, "looking for beginning of value")
+
+    literals = {"t": ("r", "tr", "true"), "tr": ("u", "tru", "true"), "tru": ("e", None, "true"),
+                "f": ("a", "fa", "false"), "fa": ("l", "fal", "false"), "fal": ("s", "fals", "false"),
+                "fals": ("e", None, "false"), "n": ("u", "nu", "null"), "nu": ("l", "nul", "null"),
+                "nul": ("l", None, "null")}
+    hexdigits = b"0123456789abcdefABCDEF"
+    digits = b"0123456789"
+
+    def step(c: int) -> Tuple[str, Optional[str]]:
+        s = state
+        if s == "begin":
+            return begin_value(c)
+        if s == "begin_or_empty":
+            if c in space:
+                return s, None
+            return end_value(c) if c == 0x5D else begin_value(c)
+        if s in ("begin_string_or_empty", "begin_string"):
+            if c in space:
+                return s, None
+            if s == "begin_string_or_empty" and c == 0x7D:
+                stack[-1] = "value"
+                return end_value(c)
+            if c == 0x22:
+                return "string", None
+            return "", err(c, "looking for beginning of object key string")
+        if s in ("end_value", "end_top"):
+            return end_value(c)
+        if s == "string":
+            if c == 0x22:
+                return "end_value", None
+            if c == 0x5C:
+                return "esc", None
+            if c < 0x20:
+                return "", err(c, "in string literal")
+            return s, None
+        if s == "esc":
+            if c in b'bfnrt\\/"':
+                return "string", None
+            if c == 0x75:
+                return "u0", None
+            return "", err(c, "in string escape code")
+        if s in ("u0", "u1", "u2", "u3"):
+            if c in hexdigits:
+                return ("string" if s == "u3" else "u" + str(int(s[1]) + 1)), None
+            return "", err(c, "in \\u hexadecimal character escape")
+        if s == "neg":
+            if c == 0x30:
+                return "zero", None
+            if 0x31 <= c <= 0x39:
+                return "one", None
+            return "", err(c, "in numeric literal")
+        if s in ("one", "zero"):
+            if s == "one" and c in digits:
+                return s, None
+            if c == 0x2E:
+                return "dot", None
+            if c in b"eE":
+                return "e", None
+            return end_value(c)
+        if s == "dot":
+            if c in digits:
+                return "dot0", None
+            return "", err(c, "after decimal point in numeric literal")
+        if s == "dot0":
+            if c in digits:
+                return s, None
+            if c in b"eE":
+                return "e", None
+            return end_value(c)
+        if s in ("e", "esign"):
+            if s == "e" and c in b"+-":
+                return "esign", None
+            if c in digits:
+                return "e0", None
+            return "", err(c, "in exponent of numeric literal")
+        if s == "e0":
+            if c in digits:
+                return s, None
+            return end_value(c)
+        want, following, word = literals[s]
+        if c == ord(want):
+            return (following or "end_value"), None
+        return "", err(c, f"in literal {word} (expecting '{want}')")
+
+    for c in data:
+        state, error = step(c)
+        if error:
+            return error
+    if end_top:
+        return None
+    state, error = step(0x20)  # eof(): a space ends a number at the top level
+    if end_top and not error:
+        return None
+    return "unexpected end of JSON input"
+
+
+class _GoNumber(str):
+    """A JSON number kept as its literal (Go reports `number 1.5` for an int64 field)."""
+
+
+class _GoObject(list):
+    """A JSON object as its (key, value) pairs in document order (Go decodes them in that order)."""
+
+
+def _go_kind(value: Any) -> str:
+    if isinstance(value, _GoNumber):
+        return "number"
+    if isinstance(value, _GoObject):
+        return "object"
+    return {str: "string", bool: "bool", list: "array"}.get(type(value), "number")
+
+
+def _go_unmarshal_continue_token(data: bytes) -> Dict[str, Any]:
+    """json.Unmarshal(data, &continueToken{}) of apiserver/pkg/storage/continue.go:
+    {v string, rv int64, start string}; the first error is Go's text."""
+    syntax = _go_json_syntax_error(data)
+    if syntax:
+        raise _GoError(syntax)
+    doc = json.loads(data.decode("utf-8", errors="replace"), parse_int=_GoNumber, parse_float=_GoNumber,
+                     parse_constant=_GoNumber, object_pairs_hook=_GoObject)
+    token: Dict[str, Any] = {"v": "", "rv": 0, "start": ""}
+    if doc is None:
+        return token
+    if not isinstance(doc, _GoObject):
+        raise _GoError(f"json: cannot unmarshal {_go_kind(doc)} into Go value of type "
+                       "storage.continueToken")
+    first: Optional[str] = None
+    for key, value in doc:
+        # Field names match exactly, else case-insensitively (encoding/json foldName).
+        name = key if key in token else next((f for f in token if f.lower() == key.lower()), None)
+        if name is None or value is None:
             continue
-        as_kind = params.get("as")
-        if not as_kind:
-            return ("json", "")
-        if as_kind == wanted and params.get("g") == "meta.k8s.io" and params.get("v") in ("v1", "v1beta1"):
-            return ("meta", params["v"])
-    return None
+        if name == "rv":
+            ok = isinstance(value, _GoNumber) and re.fullmatch(r"-?\d+", value) \
+                and -2 ** 63 <= int(value) < 2 ** 63
+            if ok:
+                token["rv"] = int(value)
+            elif first is None:
+                shown = f"number {value}" if isinstance(value, _GoNumber) else _go_kind(value)
+                first = f"json: cannot unmarshal {shown} into Go struct field continueToken.rv of type int64"
+        elif isinstance(value, str) and not isinstance(value, _GoNumber):
+            token[name] = value
+        elif first is None:
+            first = (f"json: cannot unmarshal {_go_kind(value)} into Go struct field "
+                     f"continueToken.{name} of type string")
+    if first:
+        raise _GoError(first)
+    return token
+
+
+# --------------------------------------------------------------------------- #
+# Content negotiation, in the real server's two steps:
+# 1. go-restful picks the route: some Accept media range must be */* or exactly one of the types
+#    the route produces, else 406 "406: Not Acceptable ... Available representations"
+#    (github.com/emicklei/go-restful/v3 jsr311.go detectRoute, route.go matchesAccept);
+# 2. the handler negotiates (apiserver/pkg/endpoints/handlers/negotiation/negotiate.go
+#    NegotiateMediaTypeOptions, with RequestScope.AllowsMediaTypeTransform of handlers/rest.go):
+#    clauses sorted by goautoneg, the first whose media type and `as;g;v` conversion the endpoint
+#    allows wins; none: 406 "only the following media types are accepted".
+# The stand-in writes JSON only: where the real server would pick YAML or protobuf, the stand-in
+# goes on to the next acceptable clause (kubectl and kdebug always list JSON).
+# --------------------------------------------------------------------------- #
+
+# runtime/serializer CodecFactory.SupportedMediaTypes (CBOR is behind a disabled feature gate in 1.34).
+_MEDIA_TYPES = ("application/json", "application/yaml", "application/vnd.kubernetes.protobuf")
+_STREAM_MEDIA_TYPES = ("application/json;stream=watch", "application/vnd.kubernetes.protobuf;stream=watch")
+_HAS_STREAM = {"application/json", "application/vnd.kubernetes.protobuf"}
+# What each route produces (installer.go): a list also its watch streams; pods/log text/plain first.
+PRODUCES_LIST = _MEDIA_TYPES + _STREAM_MEDIA_TYPES
+PRODUCES_GET = _MEDIA_TYPES
+PRODUCES_LOG = ("text/plain",) + _MEDIA_TYPES
+
+
+class Negotiated(NamedTuple):
+    target: str   # "json", or the conversion: "PartialObjectMetadata", "PartialObjectMetadataList", "Table"
+    version: str  # meta.k8s.io version of a conversion ("v1" or "v1beta1")
+
+
+def _route_accepts(accept: str, produces: Iterable[str]) -> None:
+    """go-restful's route selection by Accept (an empty header is */*)."""
+    produces = tuple(produces)
+    for part in (accept or "*/*").split(","):
+        mime = part.split(";", 1)[0].strip(" ")
+        if mime == "*/*" or mime in produces:
+            return
+    raise APIError(406, "NotAcceptable",
+                   "406: Not Acceptable\n\nAvailable representations: " + ", ".join(produces), {})
+
+
+def _parse_accept(header: str) -> List[Tuple[str, str, float, Dict[str, str]]]:
+    """goautoneg.ParseAccept: (type, subtype, q, params), highest q and most specific first."""
+    clauses = []
+    for part in header.split(","):
+        part = part.strip(" ")
+        media, _, rest = part.partition(";")
+        mtype, sep, subtype = media.partition("/")
+        mtype = mtype.strip(" ")
+        if not sep:
+            if mtype != "*":
+                continue
+            subtype = "*"
+        elif "/" in subtype:
+            continue
+        subtype = subtype.strip(" ")
+        q, params = 1.0, {}
+        for param in rest.split(";") if rest else ():
+            if param.count("=") != 1:
+                continue
+            key, value = (x.strip(" ") for x in param.split("="))
+            if key == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+            else:
+                params[key] = value
+        clauses.append((mtype, subtype, q, params))
+    clauses.sort(key=lambda c: (-c[2], c[0] == "*", c[1] == "*"))
+    return clauses
+
+
+def negotiate(accept: str, produces: Iterable[str] = PRODUCES_LIST) -> Negotiated:
+    """The representation the real server would pick for this Accept header, or its 406."""
+    _route_accepts(accept, produces)
+    if not accept:
+        return Negotiated("json", "")
+    real_would_pick_other = False
+    for mtype, subtype, _q, params in _parse_accept(accept):
+        for media in _MEDIA_TYPES:
+            a_type, a_sub = media.split("/")
+            if not ((mtype, subtype) in ((a_type, a_sub), (a_type, "*")) or (mtype, subtype) == ("*", "*")):
+                continue
+            stream = params.get("stream", "")
+            if stream and (media not in _HAS_STREAM or stream != "watch"):
+                continue
+            if params.get("sv", "") not in ("", "v1"):
+                continue
+            convert = None
+            if any(k in params for k in ("as", "g", "v")):
+                convert = (params.get("as", ""), params.get("g", ""), params.get("v", ""))
+            if convert is not None:
+                kind, group, version = convert
+                if group != "meta.k8s.io" or version not in ("v1", "v1beta1"):
+                    continue
+                if kind == "Table":
+                    if a_type != "application" or a_sub not in ("json", "yaml"):
+                        continue
+                elif kind not in ("PartialObjectMetadata", "PartialObjectMetadataList"):
+                    continue
+            if media != "application/json":
+                real_would_pick_other = True
+                continue
+            if stream:
+                raise bad_request("the stand-in API server does not serve watch requests")
+            return Negotiated(convert[0], convert[2]) if convert else Negotiated("json", "")
+    if real_would_pick_other:
+        raise APIError(406, "NotAcceptable", "the stand-in API server writes application/json only "
+                       "(a real one would have answered YAML or protobuf here)")
+    raise APIError(406, "NotAcceptable",
+                   "only the following media types are accepted: " + ", ".join(_MEDIA_TYPES))
 
 
 def _partial(obj: dict, version: str) -> dict:
@@ -854,9 +1241,369 @@ def _container_status(pod: dict, name: str) -> Optional[dict]:
     return None
 
 
+_KUBELET_LOG_ERROR = re.compile(r"unable to retrieve container logs for \S+")
+
+
 def _rfc3339nano(timestamp: Optional[str]) -> str:
     # time.RFC3339Nano drops trailing zeros, so whole seconds print as "...:05Z".
     return timestamp or "1970-01-01T00:00:00Z"
+
+
+# --------------------------------------------------------------------------- #
+# Tables (Accept: application/json;as=Table;g=meta.k8s.io;v=v1), what `kubectl get` asks for.
+# Pods: pkg/printers/internalversion/printers.go printPod, with every column (the server's
+# TableConvertor prints Wide, pkg/printers/storage/storage.go). Other kinds: the default table
+# convertor of apiserver/pkg/registry/rest/table.go (Name, Created At); a real server has a
+# printer for each built-in kind (see tests/cluster/README.md).
+# --------------------------------------------------------------------------- #
+
+# metav1.ObjectMeta{}.SwaggerDoc(), v1.PodStatus{}.SwaggerDoc(), v1.PodSpec{}.SwaggerDoc() (v0.34.4)
+_DOC_NAME = ("Name must be unique within a namespace. Is required when creating resources, although some "
+             "resources may allow a client to request the generation of an appropriate name "
+             "automatically. Name is primarily intended for creation idempotence and configuration "
+             "definition. Cannot be updated. More info: "
+             "https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names")
+_DOC_CREATED = ("CreationTimestamp is a timestamp representing the server time when this object was "
+                "created. It is not guaranteed to be set in happens-before order across separate "
+                "operations. Clients may not set this value. It is represented in RFC3339 form and is "
+                "in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: "
+                "https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata")
+_DOC_POD_IP = "podIP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated."
+_DOC_NODE_NAME = ("NodeName indicates in which node this pod is scheduled. If empty, this pod is a candidate "
+                  "for scheduling by the scheduler defined in schedulerName. Once this field is set, the "
+                  "kubelet for this node becomes responsible for the lifecycle of this pod. This field "
+                  "should not be used to express a desire for the pod to be scheduled on a specific node. "
+                  "https://kubernetes.io/docs/concepts/scheduling-eviction/assign-pod-node/#nodename")
+_DOC_NOMINATED = ("nominatedNodeName is set only when this pod preempts other pods on the node, but it cannot "
+                  "be scheduled right away as preemption victims receive their graceful termination "
+                  "periods. This field does not guarantee that the pod will be scheduled on this node. "
+                  "Scheduler may decide to place the pod elsewhere if other nodes become available sooner. "
+                  "Scheduler may also decide to give the resources on this node to a higher priority pod "
+                  "that is created after preemption. As a result, this field may be different than "
+                  "PodSpec.nodeName when the pod is scheduled.")
+_DOC_GATES = ("If specified, all readiness gates will be evaluated for pod readiness. A pod is ready when "
+              "all its containers are ready AND all conditions specified in the readiness gates have "
+              "status equal to \"True\" More info: "
+              "https://git.k8s.io/enhancements/keps/sig-network/580-pod-readiness-gates")
+
+
+def _column(name: str, description: str, type_: str = "string", format_: str = "", priority: int = 0) -> dict:
+    return {"name": name, "type": type_, "format": format_, "description": description, "priority": priority}
+
+
+POD_COLUMNS = [
+    _column("Name", _DOC_NAME, format_="name"),
+    _column("Ready", "The aggregate readiness state of this pod for accepting traffic."),
+    _column("Status", "The aggregate status of the containers in this pod."),
+    _column("Restarts", "The number of times the containers in this pod have been restarted and when the "
+                        "last container in this pod has restarted."),
+    _column("Age", _DOC_CREATED),
+    _column("IP", _DOC_POD_IP, priority=1),
+    _column("Node", _DOC_NODE_NAME, priority=1),
+    _column("Nominated Node", _DOC_NOMINATED, priority=1),
+    _column("Readiness Gates", _DOC_GATES, priority=1),
+]
+DEFAULT_COLUMNS = [_column("Name", _DOC_NAME, format_="name"),
+                   _column("Created At", _DOC_CREATED, type_="date")]
+
+
+def _parse_rfc3339(text: Any) -> Optional[datetime]:
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def human_duration(seconds: float) -> str:
+    """k8s.io/apimachinery/pkg/util/duration HumanDuration."""
+    s = int(seconds)
+    if s < -1:
+        return "<invalid>"
+    if s < 0:
+        return "0s"
+    if s < 120:
+        return f"{s}s"
+    minutes = s // 60
+    if minutes < 10:
+        return f"{minutes}m" if s % 60 == 0 else f"{minutes}m{s % 60}s"
+    if minutes < 180:
+        return f"{minutes}m"
+    hours = s // 3600
+    if hours < 8:
+        return f"{hours}h" if minutes % 60 == 0 else f"{hours}h{minutes % 60}m"
+    if hours < 48:
+        return f"{hours}h"
+    if hours < 24 * 8:
+        return f"{hours // 24}d" if hours % 24 == 0 else f"{hours // 24}d{hours % 24}h"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24}d"
+    if hours < 24 * 365 * 8:
+        days = (hours // 24) % 365
+        return f"{hours // 24 // 365}y" if days == 0 else f"{hours // 24 // 365}y{days}d"
+    return f"{hours // 24 // 365}y"
+
+
+def _since(timestamp: Any, now: datetime) -> str:
+    # translateTimestampSince
+    when = _parse_rfc3339(timestamp)
+    return "<unknown>" if when is None else human_duration((now - when).total_seconds())
+
+
+def _restartable(container: Optional[dict]) -> bool:
+    return bool(container) and container.get("restartPolicy") == "Always"
+
+
+def pod_row_cells(pod: dict, now: datetime) -> Tuple[List[str], Optional[List[dict]]]:
+    """printPod: the cells (every column) and the row conditions."""
+    spec, status = pod.get("spec") or {}, pod.get("status") or {}
+    restarts = restartable_restarts = 0
+    total = len(spec.get("containers") or [])
+    ready = 0
+    last_restart = last_restartable_restart = None
+    phase = status.get("phase") or ""
+    reason = status.get("reason") or phase
+    conditions = status.get("conditions") or []
+    for cond in conditions:
+        if cond.get("type") == "PodScheduled" and cond.get("reason") == "SchedulingGated":
+            reason = "SchedulingGated"
+    row_conditions = None
+    if phase == "Succeeded":
+        row_conditions = [{"type": "Completed", "status": "True", "reason": "Succeeded",
+                           "message": "The pod has completed successfully."}]
+    elif phase == "Failed":
+        row_conditions = [{"type": "Completed", "status": "True", "reason": "Failed", "message": "The pod failed."}]
+    init_specs = {c.get("name"): c for c in spec.get("initContainers") or []}
+    total += sum(1 for c in init_specs.values() if _restartable(c))
+
+    def later(current: Optional[datetime], terminated: Optional[dict]) -> Optional[datetime]:
+        finished = _parse_rfc3339((terminated or {}).get("finishedAt"))
+        if finished and (current is None or finished > current):
+            return finished
+        return current
+
+    initializing = False
+    init_statuses = status.get("initContainerStatuses") or []
+    for i, cs in enumerate(init_statuses):
+        restarts += int(cs.get("restartCount") or 0)
+        last_term = (cs.get("lastState") or {}).get("terminated")
+        last_restart = later(last_restart, last_term)
+        restartable = _restartable(init_specs.get(cs.get("name")))
+        if restartable:
+            restartable_restarts += int(cs.get("restartCount") or 0)
+            last_restartable_restart = later(last_restartable_restart, last_term)
+        state = cs.get("state") or {}
+        term, wait = state.get("terminated"), state.get("waiting")
+        if term is not None and int(term.get("exitCode") or 0) == 0:
+            continue
+        if restartable and cs.get("started"):
+            if cs.get("ready"):
+                ready += 1
+            continue
+        if term is not None:
+            if not term.get("reason"):
+                reason = (f"Init:Signal:{term['signal']}" if term.get("signal")
+                          else f"Init:ExitCode:{int(term.get('exitCode') or 0)}")
+            else:
+                reason = "Init:" + term["reason"]
+        elif wait is not None and wait.get("reason") and wait.get("reason") != "PodInitializing":
+            reason = "Init:" + wait["reason"]
+        else:
+            reason = f"Init:{i}/{len(spec.get('initContainers') or [])}"
+        initializing = True
+        break
+    # isPodInitializedConditionTrue: the first Initialized condition decides.
+    initialized = next((c.get("status") == "True" for c in conditions if c.get("type") == "Initialized"), False)
+    if not initializing or initialized:
+        restarts, last_restart = restartable_restarts, last_restartable_restart
+        has_running = False
+        for cs in reversed(status.get("containerStatuses") or []):
+            restarts += int(cs.get("restartCount") or 0)
+            last_restart = later(last_restart, (cs.get("lastState") or {}).get("terminated"))
+            state = cs.get("state") or {}
+            term, wait = state.get("terminated"), state.get("waiting")
+            if wait is not None and wait.get("reason"):
+                reason = wait["reason"]
+            elif term is not None and term.get("reason"):
+                reason = term["reason"]
+            elif term is not None:
+                reason = (f"Signal:{term['signal']}" if term.get("signal")
+                          else f"ExitCode:{int(term.get('exitCode') or 0)}")
+            elif cs.get("ready") and state.get("running") is not None:
+                has_running = True
+                ready += 1
+        if reason == "Completed" and has_running:
+            pod_ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+            reason = "Running" if pod_ready else "NotReady"
+    deleting = (pod.get("metadata") or {}).get("deletionTimestamp")
+    if deleting and status.get("reason") == "NodeLost":
+        reason = "Unknown"
+    elif deleting and phase not in ("Succeeded", "Failed"):
+        reason = "Terminating"
+    shown_restarts = str(restarts)
+    if restarts and last_restart is not None:
+        shown_restarts = f"{restarts} ({human_duration((now - last_restart).total_seconds())} ago)"
+    ips = status.get("podIPs") or []
+    pod_ip = (ips[0].get("ip") if ips and isinstance(ips[0], dict) else "") or "<none>"
+    gates = spec.get("readinessGates") or []
+    gates_shown = "<none>"
+    if gates:
+        true = 0
+        for gate in gates:
+            match = next((c for c in conditions if c.get("type") == gate.get("conditionType")), None)
+            if match is not None and match.get("status") == "True":
+                true += 1
+        gates_shown = f"{true}/{len(gates)}"
+    cells = [(pod.get("metadata") or {}).get("name", ""), f"{ready}/{total}", reason, shown_restarts,
+             _since((pod.get("metadata") or {}).get("creationTimestamp"), now),
+             pod_ip, spec.get("nodeName") or "<none>", status.get("nominatedNodeName") or "<none>", gates_shown]
+    return cells, row_conditions
+
+
+def _default_cells(obj: dict) -> List[str]:
+    # creationTimestamp.UTC().Format(time.RFC3339); a zero time prints as year 1.
+    created = _parse_rfc3339((obj.get("metadata") or {}).get("creationTimestamp"))
+    shown = created.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if created else "0001-01-01T00:00:00Z"
+    return [(obj.get("metadata") or {}).get("name", ""), shown]
+
+
+# --------------------------------------------------------------------------- #
+# events.k8s.io/v1: the same stored events, converted (pkg/apis/events/v1/conversion.go
+# Convert_core_Event_To_v1_Event, and back for fixtures given in that form).
+# --------------------------------------------------------------------------- #
+
+
+def core_event_to_events_v1(ev: dict) -> dict:
+    """A core/v1 Event (as served, without kind/apiVersion) in its events.k8s.io/v1 form, with the
+    JSON encoder's rules: structs always written, `omitempty` strings and counts left out."""
+    out: Dict[str, Any] = {"metadata": ev.get("metadata") or {}, "eventTime": ev.get("eventTime")}
+    if ev.get("series"):
+        out["series"] = ev["series"]
+    for src, dst in (("reportingComponent", "reportingController"), ("reportingInstance", "reportingInstance"),
+                     ("action", "action"), ("reason", "reason")):
+        if ev.get(src):
+            out[dst] = ev[src]
+    out["regarding"] = ev.get("involvedObject") or {}
+    if ev.get("related"):
+        out["related"] = ev["related"]
+    if ev.get("message"):
+        out["note"] = ev["message"]
+    if ev.get("type"):
+        out["type"] = ev["type"]
+    out["deprecatedSource"] = {k: v for k, v in (ev.get("source") or {}).items() if v}
+    out["deprecatedFirstTimestamp"] = ev.get("firstTimestamp")
+    out["deprecatedLastTimestamp"] = ev.get("lastTimestamp")
+    if ev.get("count"):
+        out["deprecatedCount"] = ev["count"]
+    return out
+
+
+def events_v1_to_core_event(ev: dict) -> dict:
+    """Convert_v1_Event_To_core_Event, written as core/v1 JSON."""
+    out: Dict[str, Any] = {"kind": "Event", "apiVersion": "v1", "metadata": ev.get("metadata") or {},
+                           "involvedObject": ev.get("regarding") or {}}
+    for src, dst in (("reason", "reason"), ("note", "message"), ("type", "type"), ("action", "action"),
+                     ("reportingController", "reportingComponent"), ("reportingInstance", "reportingInstance"),
+                     ("series", "series"), ("related", "related")):
+        if ev.get(src):
+            out[dst] = ev[src]
+    out["source"] = ev.get("deprecatedSource") or {}
+    out["firstTimestamp"] = ev.get("deprecatedFirstTimestamp")
+    out["lastTimestamp"] = ev.get("deprecatedLastTimestamp")
+    if ev.get("deprecatedCount"):
+        out["count"] = ev["deprecatedCount"]
+    out["eventTime"] = ev.get("eventTime")
+    return out
+
+
+# --------------------------------------------------------------------------- #
+# metadata.managedFields: a real server records, for every object, which manager set which
+# fields (server-side apply's field ownership, FieldsV1 sets). `kubectl get -o json` hides them,
+# so fixtures and captures lack them; the stand-in writes the entries the real writers would
+# leave: the creator's Update (kubectl, or kube-controller-manager for an owned object, the
+# reporting component for an event) and the status writer's Update of the status subresource.
+# The sets follow the structured-merge-diff encoding (f:field, k:{key} for list items keyed by
+# their merge keys, v:value for set members, "." for a map or item owned as a whole); which
+# lists are keyed is simplified to the common merge keys below.
+# --------------------------------------------------------------------------- #
+
+_LIST_KEYS = {
+    "containers": ("name",), "initContainers": ("name",), "ephemeralContainers": ("name",),
+    "env": ("name",), "volumes": ("name",), "volumeMounts": ("mountPath",),
+    "imagePullSecrets": ("name",), "conditions": ("type",), "podIPs": ("ip",), "hostIPs": ("ip",),
+    "ownerReferences": ("uid",), "addresses": ("type",),
+    "ports": ("containerPort", "protocol"),
+}
+_SERVICE_PORT_KEYS = ("port", "protocol")
+_SET_LISTS = {"finalizers"}
+_SERVER_SET_METADATA = {"name", "namespace", "uid", "resourceVersion", "creationTimestamp", "generation",
+                        "managedFields", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"}
+
+
+def _fields_set(value: Any, name: str = "", whole: bool = True) -> dict:
+    if isinstance(value, dict):
+        if not value:
+            return {}
+        out: Dict[str, Any] = {".": {}} if whole else {}
+        for key, sub in value.items():
+            out[f"f:{key}"] = _fields_set(sub, key)
+        return out
+    if isinstance(value, list) and value:
+        if name in _SET_LISTS and all(isinstance(v, str) for v in value):
+            return {"v:" + json.dumps(v): {} for v in value}
+        keys = _LIST_KEYS.get(name)
+        if keys == ("containerPort", "protocol") and "port" in value[0]:
+            keys = _SERVICE_PORT_KEYS
+        if keys and all(isinstance(v, dict) and keys[0] in v for v in value):
+            out = {}
+            for item in value:
+                key = {k: item.get(k, "TCP" if k == "protocol" else "") for k in keys}
+                out["k:" + json.dumps(key, separators=(",", ":"))] = _fields_set(item)
+            return out
+    return {}  # a scalar, or an atomic list
+
+
+def _managed_entry(manager: str, api_version: str, when: str, fields: dict, subresource: str = "") -> dict:
+    entry = {"manager": manager, "operation": "Update", "apiVersion": api_version, "time": when,
+             "fieldsType": "FieldsV1", "fieldsV1": fields}
+    if subresource:
+        entry["subresource"] = subresource
+    return entry
+
+
+def managed_fields(obj: dict, kind: str, api_version: str, manager: str = "") -> List[dict]:
+    """The managedFields a real server would hold for `obj` (served form, no kind/apiVersion)."""
+    meta = obj.get("metadata") or {}
+    when = meta.get("creationTimestamp") or "2024-01-01T00:00:00Z"
+    owned = any(ref.get("controller") for ref in meta.get("ownerReferences") or [] if isinstance(ref, dict))
+    annotations = meta.get("annotations") or {}
+    if not manager:
+        if kind == "Event":
+            component = obj.get("reportingComponent") or (obj.get("source") or {}).get("component") or ""
+            manager = {"kubelet": "kubelet", "default-scheduler": "kube-scheduler"}.get(
+                component, "kube-controller-manager")
+        elif owned or kind in ("Node",):
+            manager = "kubelet" if kind == "Node" else "kube-controller-manager"
+        elif "kubectl.kubernetes.io/last-applied-configuration" in annotations:
+            manager = "kubectl-client-side-apply"
+        else:
+            manager = "kubectl-create"
+    fields: Dict[str, Any] = {}
+    meta_fields = {k: v for k, v in meta.items() if k not in _SERVER_SET_METADATA}
+    if meta_fields:
+        fields["f:metadata"] = _fields_set(meta_fields, whole=False)
+    for key, value in obj.items():
+        if key in ("metadata", "status", "kind", "apiVersion"):
+            continue
+        fields[f"f:{key}"] = _fields_set(value, key, whole=key not in ("spec",))
+    entries = [_managed_entry(manager, api_version, when, fields)]
+    status = obj.get("status")
+    if isinstance(status, dict) and status and kind != "Namespace":
+        writer = "kubelet" if kind in ("Pod", "Node") else "kube-controller-manager"
+        entries.append(_managed_entry(writer, api_version, when, {"f:status": _fields_set(status, whole=False)},
+                                      "status"))
+    return entries
 
 
 # --------------------------------------------------------------------------- #
@@ -868,11 +1615,15 @@ class StandInAPIServer:
     """A read-only Kubernetes API server over a fixed set of objects.
 
     objects: dicts as `kubectl get -o json` prints them (any kind of
-        RESOURCE_TYPES, plus PodMetrics/NodeMetrics). Missing uid and
+        RESOURCE_TYPES, plus PodMetrics/NodeMetrics; events.k8s.io/v1 Events are
+        stored as the core/v1 Events they convert to). Missing uid and
         resourceVersion are filled in; a namespaced object without a namespace
         goes to "default". Every namespace a namespaced object uses exists
         implicitly, and so does "default" (as in every real cluster).
     logs: {(namespace, pod, container): {"current": str, "previous": str}}.
+        A stored text that is the kubelet's own error (`unable to retrieve container logs for
+        containerd://...`, which it writes into an answer already started as 200 when the
+        runtime no longer has the container) is served as it is: no timestamps, tail or limit.
     forbidden: resource names ("events", "pods/log", "deployments.apps") or
         (resource, namespace) tuples. A tuple also forbids the all-namespaces
         list of that resource: under RBAC a cluster-wide list needs a grant
@@ -880,17 +1631,28 @@ class StandInAPIServer:
     metrics_enabled / pod_metrics / node_metrics: serve metrics.k8s.io/v1beta1.
     proxy_responses: {(namespace, pod, port, path): (status, body[, content_type])}
         for GET .../pods/NAME[:PORT]/proxy/PATH.
+    managed_fields: give each object that has none the metadata.managedFields a real server
+        keeps (see managed_fields()); fixtures from `kubectl get -o json` have them hidden.
+    now: a callable giving the time Table ages are counted to (default: the wall clock).
     """
 
     def __init__(self, objects: Iterable[dict] = (), logs: Optional[dict] = None,
                  forbidden: Iterable[Any] = (), metrics_enabled: bool = False,
                  pod_metrics: Iterable[dict] = (), node_metrics: Iterable[dict] = (),
-                 proxy_responses: Optional[dict] = None):
+                 proxy_responses: Optional[dict] = None, managed_fields: bool = True,
+                 now: Optional[Callable[[], datetime]] = None):
         self.metrics_enabled = bool(metrics_enabled)
+        self.managed_fields = bool(managed_fields)
+        self._now = now or (lambda: datetime.now(timezone.utc))
         self._types: Dict[Tuple[str, str], ResourceType] = {
             (t.group, t.plural): t for t in RESOURCE_TYPES + METRICS_TYPES}
-        self._by_kind = {t.kind: t for t in RESOURCE_TYPES + METRICS_TYPES}
-        self._store: Dict[Tuple[str, str], Dict[Tuple[str, str], dict]] = {k: {} for k in self._types}
+        # The first type of a kind is where objects of that kind are stored (core Events).
+        self._by_kind: Dict[str, ResourceType] = {}
+        for t in RESOURCE_TYPES + METRICS_TYPES:
+            self._by_kind.setdefault(t.kind, t)
+        self._store: Dict[Tuple[str, str], Dict[Tuple[str, str], dict]] = {
+            k: {} for k in self._types if k != ("events.k8s.io", "events")}
+        self._store[("events.k8s.io", "events")] = self._store[("", "events")]
         self._rv = 1000
         # Each resource's keys in list order, built on the first list (invalidated by _add).
         self._sorted_keys: Dict[Tuple[str, str], List[Tuple[str, str]]] = {}
@@ -930,12 +1692,12 @@ class StandInAPIServer:
         self._rv += 1
         return str(self._rv)
 
-    def _add(self, obj: dict) -> None:
+    def _add(self, obj: dict, manager: str = "") -> None:
         if not isinstance(obj, dict) or "kind" not in obj:
             raise ValueError(f"not a Kubernetes object (no kind): {obj!r:.200}")
         api_version = obj.get("apiVersion") or ""
         if obj["kind"] == "Event" and api_version.startswith("events.k8s.io"):
-            raise ValueError("events.k8s.io Events are not served; give core/v1 Events")
+            obj = events_v1_to_core_event(obj)
         rtype = self._by_kind.get(obj["kind"])
         if rtype is None:
             raise ValueError(f"kind {obj['kind']!r} is not served by the stand-in API server")
@@ -953,6 +1715,8 @@ class StandInAPIServer:
         ns = meta.get("namespace", "")
         meta.setdefault("uid", str(uuid.uuid5(uuid.NAMESPACE_URL, f"standin/{rtype.group}/{rtype.plural}/{ns}/{name}")))
         meta.setdefault("resourceVersion", self._next_rv())
+        if self.managed_fields and "managedFields" not in meta and rtype.group != "metrics.k8s.io":
+            meta["managedFields"] = managed_fields(obj, rtype.kind, rtype.group_version, manager)
         bucket = self._store[(rtype.group, rtype.plural)]
         if (ns, name) in bucket:
             raise ValueError(f"duplicate {rtype.kind} {ns + '/' if ns else ''}{name}")
@@ -969,7 +1733,7 @@ class StandInAPIServer:
             if ("", ns) in namespaces:
                 continue
             # What `kubectl create namespace` leaves behind.
-            self._add({"kind": "Namespace", "metadata": {
+            self._add(manager="kubectl-create", obj={"kind": "Namespace", "metadata": {
                 "name": ns, "labels": {"kubernetes.io/metadata.name": ns},
                 "creationTimestamp": "2024-01-01T00:00:00Z"},
                 "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}})
@@ -980,7 +1744,7 @@ class StandInAPIServer:
         accounts = self._store[("", "serviceaccounts")]
         for ns in sorted(used | {n for _, n in namespaces}):
             if (ns, "kube-root-ca.crt") not in configmaps:
-                self._add({"kind": "ConfigMap", "metadata": {
+                self._add(manager="kube-controller-manager", obj={"kind": "ConfigMap", "metadata": {
                     "name": "kube-root-ca.crt", "namespace": ns,
                     "annotations": {"kubernetes.io/description": "Contains a CA bundle that can be "
                                     "used to verify the kube-apiserver when using internal endpoints "
@@ -990,7 +1754,7 @@ class StandInAPIServer:
                     "creationTimestamp": "2024-01-01T00:00:00Z"},
                     "data": {"ca.crt": "-----BEGIN CERTIFICATE-----\nstand-in\n-----END CERTIFICATE-----\n"}})
             if (ns, "default") not in accounts:
-                self._add({"kind": "ServiceAccount", "metadata": {
+                self._add(manager="kube-controller-manager", obj={"kind": "ServiceAccount", "metadata": {
                     "name": "default", "namespace": ns, "creationTimestamp": "2024-01-01T00:00:00Z"}})
 
     def _parse_forbidden(self, entries: Iterable[Any]) -> List[Tuple[str, str, str, Optional[str]]]:
@@ -1136,20 +1900,22 @@ class StandInAPIServer:
                 # A group nobody serves (metrics.k8s.io without metrics-server): the real API
                 # server's NotFoundHandler answers Go's plain-text http.NotFound, not a Status
                 # (seen on the v1.34 cluster of tests/cluster, compare_standin.py).
-                return 404, "text/plain; charset=utf-8", b"404 page not found\n"
+                return _NOT_FOUND_TEXT
             if len(segments) == 2:
                 return _json(dict(kind="APIGroup", apiVersion="v1", **_group_entry(group, groups[group])))
-            if segments[2] != groups[group]:
-                raise no_such_path()
+            if segments[2] not in groups[group]:
+                raise no_such_path()  # the group's go-restful WebService has no such route
             return self._route_group(group, segments[2], segments[3:], query, headers)
-        # /openapi/v2, /openapi/v3 and everything else: kubectl copes with a 404.
-        raise no_such_path()
+        # A path outside every go-restful WebService (/api, /apis/GROUP...) ends at the
+        # apiserver's notfoundhandler: Go's http.NotFound. The stand-in serves no /openapi.
+        return _NOT_FOUND_TEXT
 
-    def _groups(self) -> Dict[str, str]:
-        groups: Dict[str, str] = {}
+    def _groups(self) -> Dict[str, Tuple[str, ...]]:
+        """Every group a real v1.34 server lists (REAL_GROUPS), then metrics.k8s.io if enabled."""
+        groups = dict(REAL_GROUPS)
         for rtype in self._served_types():
             if rtype.group:
-                groups.setdefault(rtype.group, rtype.version)
+                groups.setdefault(rtype.group, (rtype.version,))
         return groups
 
     def _served_types(self) -> List[ResourceType]:
@@ -1160,7 +1926,7 @@ class StandInAPIServer:
         if not rest:
             resources = []
             for rtype in self._served_types():
-                if rtype.group == group:
+                if rtype.group == group and rtype.version == version:
                     resources.append(rtype.discovery_entry())
                     resources.extend(_SUBRESOURCES.get((group, rtype.plural), ()))
             body = {"kind": "APIResourceList", "groupVersion": f"{group}/{version}" if group else version,
@@ -1172,7 +1938,8 @@ class StandInAPIServer:
         if rest[0] == "namespaces" and len(rest) >= 3:
             namespace, rest = rest[1], rest[2:]
         rtype = self._types.get((group, rest[0]))
-        if rtype is None or (rtype.group == "metrics.k8s.io" and not self.metrics_enabled):
+        if rtype is None or rtype.version != version or (
+                rtype.group == "metrics.k8s.io" and not self.metrics_enabled):
             raise no_such_path()
         if namespace and not rtype.namespaced:
             raise no_such_path()
@@ -1185,15 +1952,22 @@ class StandInAPIServer:
             raise no_such_path()  # there is no /api/v1/pods/NAME route
         if len(rest) == 2:
             self._authorize(headers, "get", rtype, "", namespace, name)
-            return self._get(rtype, namespace, name, headers)
+            return self._get(rtype, namespace, name, query, headers)
         sub = rest[2]
         if (group, rtype.plural) == ("", "pods") and sub == "log" and len(rest) == 3:
             self._authorize(headers, "get", rtype, "log", namespace, name)
+            _route_accepts(_header(headers, "Accept") or "", PRODUCES_LOG)
             return self._pod_log(namespace, name, query)
         if (group, rtype.plural) == ("", "pods") and sub == "proxy":
             pod_name = name.split(":")[1] if name.count(":") == 2 else name.split(":")[0]
             self._authorize(headers, "get", rtype, "proxy", namespace, pod_name)
             return self._pod_proxy(namespace, name, "/".join(rest[3:]))
+        if (group, rtype.plural) == ("", "pods") and sub in _POST_ONLY_POD_SUBRESOURCES and len(rest) == 3:
+            # go-restful finds the route but not for GET: 405 before any authorization
+            # (jsr311.go detectRoute, answered by the apiserver's serviceErrorHandler), after the
+            # authorization filter has let the request through.
+            self._authorize(headers, "get", rtype, sub, namespace, name)
+            raise method_not_allowed()
         raise no_such_path()
 
     # ------------------------------------------------------ authorization --
@@ -1213,21 +1987,60 @@ class StandInAPIServer:
     def _items(self, rtype: ResourceType) -> Dict[Tuple[str, str], dict]:
         return self._store[(rtype.group, rtype.plural)]
 
+    def _served(self, rtype: ResourceType, obj: dict) -> dict:
+        """A stored object in the form its API serves (events.k8s.io converts core events)."""
+        return core_event_to_events_v1(obj) if rtype.group == "events.k8s.io" else obj
+
     def _typed(self, rtype: ResourceType, obj: dict) -> dict:
         out = {"kind": rtype.kind, "apiVersion": rtype.group_version}
-        out.update(copy.deepcopy(obj))
+        out.update(copy.deepcopy(self._served(rtype, obj)))
         return out
 
-    def _get(self, rtype: ResourceType, namespace: str, name: str,
+    def _go_type(self, rtype: ResourceType, is_list: bool) -> str:
+        package = _INTERNAL_PACKAGE.get(rtype.group, rtype.group)
+        return f"*{package}.{rtype.kind}{'List' if is_list else ''}"
+
+    def _table(self, rtype: ResourceType, pairs: List[dict], version: str, query: Dict[str, str],
+               list_meta: Dict[str, Any]) -> dict:
+        include = query.get("includeObject", "")
+        if include not in ("", "Metadata", "None", "Object"):
+            raise bad_request("Unable to convert to Table as requested: includeObject: Invalid value: "
+                              f"{json.dumps(include)}: must be 'Metadata', 'Object', 'None', or empty")
+        now = self._now()
+        is_pod = (rtype.group, rtype.plural) == ("", "pods")
+        rows = []
+        for obj in pairs:
+            if is_pod:
+                cells, conditions = pod_row_cells(obj, now)
+            else:
+                cells, conditions = _default_cells(obj), None
+            row: Dict[str, Any] = {"cells": cells}
+            if conditions:
+                row["conditions"] = conditions
+            if include == "None":
+                row["object"] = None
+            elif include == "Object":
+                row["object"] = self._typed(rtype, obj)
+            else:
+                row["object"] = _partial(obj, version)
+            rows.append(row)
+        return {"kind": "Table", "apiVersion": f"meta.k8s.io/{version}", "metadata": list_meta,
+                "columnDefinitions": POD_COLUMNS if is_pod else DEFAULT_COLUMNS, "rows": rows}
+
+    def _get(self, rtype: ResourceType, namespace: str, name: str, query: Dict[str, str],
              headers: Dict[str, str]) -> Tuple[int, str, bytes]:
-        chosen = negotiate(_header(headers, "Accept") or "", is_list=False)
-        if chosen is None:
-            raise _not_acceptable()
+        chosen = negotiate(_header(headers, "Accept") or "", PRODUCES_GET)
         obj = self._items(rtype).get((namespace, name))
         if obj is None:
             raise self._not_found(rtype, namespace, name)
-        if chosen[0] == "meta":
-            return _json(_partial(obj, chosen[1]))
+        if chosen.target == "PartialObjectMetadata":
+            return _json(_partial(obj, chosen.version))
+        if chosen.target == "PartialObjectMetadataList":
+            raise APIError(406, "NotAcceptable", "you requested PartialObjectMetadataList, but the requested "
+                           f"object is not a list ({self._go_type(rtype, False)})")
+        if chosen.target == "Table":
+            meta = {"resourceVersion": (obj.get("metadata") or {}).get("resourceVersion", "")}
+            return _json(self._table(rtype, [obj], chosen.version, query, meta))
         return _json(self._typed(rtype, obj))
 
     def _not_found(self, rtype: ResourceType, namespace: str, name: str) -> APIError:
@@ -1241,9 +2054,7 @@ class StandInAPIServer:
               headers: Dict[str, str]) -> Tuple[int, str, bytes]:
         if query.get("watch") not in (None, "", "0", "false"):
             raise bad_request("the stand-in API server does not serve watch requests")
-        chosen = negotiate(_header(headers, "Accept") or "", is_list=True)
-        if chosen is None:
-            raise _not_acceptable()
+        chosen = negotiate(_header(headers, "Accept") or "", PRODUCES_LIST)
         # Same order as metainternalversion.ListOptions decoding: labels, then fields.
         label_reqs = parse_label_selector(query.get("labelSelector", ""))
         field_text = query.get("fieldSelector", "")
@@ -1259,7 +2070,7 @@ class StandInAPIServer:
 
         rules = rtype.field_rules
         items = self._items(rtype)
-        bucket_key = (rtype.group, rtype.plural)
+        bucket_key = ("", "events") if rtype.group == "events.k8s.io" else (rtype.group, rtype.plural)
         keys = self._sorted_keys.get(bucket_key)
         if keys is None:
             keys = self._sorted_keys[bucket_key] = sorted(items)
@@ -1294,14 +2105,19 @@ class StandInAPIServer:
             # The etcd3 store only counts the rest when no selector filters it.
             if not selective:
                 meta["remainingItemCount"] = total - limit
-        if chosen[0] == "meta":
-            body = {"kind": "PartialObjectMetadataList", "apiVersion": f"meta.k8s.io/{chosen[1]}",
-                    "metadata": meta, "items": [_partial(obj, chosen[1]) for _, obj in page]}
+        if chosen.target == "PartialObjectMetadataList":
+            body = {"kind": "PartialObjectMetadataList", "apiVersion": f"meta.k8s.io/{chosen.version}",
+                    "metadata": meta, "items": [_partial(obj, chosen.version) for _, obj in page]}
+        elif chosen.target == "PartialObjectMetadata":
+            raise APIError(406, "NotAcceptable", "you requested PartialObjectMetadata, but the requested "
+                           f"object is a list ({self._go_type(rtype, True)})")
+        elif chosen.target == "Table":
+            body = self._table(rtype, [obj for _, obj in page], chosen.version, query, meta)
         else:
             # Typed lists carry kind/apiVersion on the list only, never per item.
             # Serialised at once (_json), so the stored objects themselves can go in: no copy.
             body = {"kind": rtype.kind + "List", "apiVersion": rtype.group_version, "metadata": meta,
-                    "items": [obj for _, obj in page]}
+                    "items": [self._served(rtype, obj) for _, obj in page]}
         return _json(body)
 
     # ---------------------------------------------------------------- logs --
@@ -1342,6 +2158,11 @@ class StandInAPIServer:
             return 200, "text/plain", b""
 
         text, started = self._log_text(pod, namespace, name, container, previous)
+        if _KUBELET_LOG_ERROR.fullmatch(text.strip()):
+            # pkg/kubelet/kubelet_pods.go GetKubeletContainerLogs writes an empty chunk first (the
+            # 200 goes out), then the runtime's error (kuberuntime_container.go GetContainerLogs:
+            # the container is gone) is written into that answer by server.go's WriteError.
+            return 200, "text/plain", text.encode("utf-8")
         lines = text.splitlines(keepends=True)
         if tail is not None:
             lines = lines[-tail:] if tail else []
@@ -1440,13 +2261,13 @@ class StandInAPIServer:
         return int(status), content_type, body.encode("utf-8") if isinstance(body, str) else bytes(body)
 
 
-def _not_acceptable() -> APIError:
-    return APIError(406, "NotAcceptable", "only the following media types are accepted: application/json")
+def _group_entry(group: str, versions: Iterable[str]) -> dict:
+    listed = [{"groupVersion": f"{group}/{v}", "version": v} for v in versions]
+    return {"name": group, "versions": listed, "preferredVersion": listed[0]}
 
 
-def _group_entry(group: str, version: str) -> dict:
-    gv = {"groupVersion": f"{group}/{version}", "version": version}
-    return {"name": group, "versions": [gv], "preferredVersion": gv}
+# Go's http.NotFound, as the apiserver's notfoundhandler answers a path nothing routes.
+_NOT_FOUND_TEXT = (404, "text/plain; charset=utf-8", b"404 page not found\n")
 
 
 def _header(headers: Dict[str, str], name: str) -> Optional[str]:

@@ -1,11 +1,13 @@
 """The stand-in API server answers like a real kube-apiserver, to kubectl and to raw HTTP."""
 
+import base64
 import json
 import os
 import shutil
 import subprocess
 import urllib.error
 import urllib.request
+from datetime import datetime, timezone
 
 import pytest
 import yaml
@@ -143,8 +145,19 @@ def names(body):
 # ------------------------------------------------------------------ discovery --
 
 
+def test_version_is_the_test_clusters_kube_apiserver(api):
+    # kube-apiserver v1.34.4 as tests/cluster/build.sh builds it (compare_standin.py): the 1.31+
+    # emulation and minimum compatibility versions come with it.
+    code, version = http_json(api, "/version")
+    assert code == 200 and version == {
+        "major": "1", "minor": "34", "emulationMajor": "1", "emulationMinor": "34",
+        "minCompatibilityMajor": "1", "minCompatibilityMinor": "33", "gitVersion": "v1.34.4",
+        "gitCommit": "0000000000000000000000000000000000000000", "gitTreeState": "clean",
+        "buildDate": "1970-01-01T00:00:00Z", "goVersion": "go1.26.8", "compiler": "gc",
+        "platform": "linux/amd64"}
+
+
 def test_version_and_core_discovery_describe_the_served_kinds(api):
-    assert http_json(api, "/version")[1]["gitVersion"].startswith("v1.")
     assert http_json(api, "/api")[1]["versions"] == ["v1"]
     code, core = http_json(api, "/api/v1")
     assert code == 200 and core["kind"] == "APIResourceList" and core["groupVersion"] == "v1"
@@ -163,25 +176,58 @@ def test_version_and_core_discovery_describe_the_served_kinds(api):
     assert batch["cronjobs"]["shortNames"] == ["cj"] and batch["jobs"]["kind"] == "Job"
 
 
+REAL_V134_GROUPS = [
+    "apiregistration.k8s.io", "apps", "events.k8s.io", "authentication.k8s.io", "authorization.k8s.io",
+    "autoscaling", "batch", "certificates.k8s.io", "networking.k8s.io", "policy", "rbac.authorization.k8s.io",
+    "storage.k8s.io", "admissionregistration.k8s.io", "apiextensions.k8s.io", "scheduling.k8s.io",
+    "coordination.k8s.io", "node.k8s.io", "discovery.k8s.io", "resource.k8s.io", "flowcontrol.apiserver.k8s.io"]
+
+
+def test_apis_lists_every_group_of_a_real_v134_server(api):
+    # The 20 groups kube-apiserver v1.34.4 lists with its default --runtime-config (compare_standin.py
+    # on the test cluster), in the aggregator's priority order; autoscaling prefers v2.
+    code, body = http_json(api, "/apis")
+    assert [g["name"] for g in body["groups"]] == REAL_V134_GROUPS
+    autoscaling = next(g for g in body["groups"] if g["name"] == "autoscaling")
+    assert [v["version"] for v in autoscaling["versions"]] == ["v2", "v1"]
+    assert autoscaling["preferredVersion"] == {"groupVersion": "autoscaling/v2", "version": "v2"}
+    # A group the stand-in holds no objects for answers its discovery documents, without resources.
+    assert http_json(api, "/apis/rbac.authorization.k8s.io/v1")[1] == {
+        "kind": "APIResourceList", "groupVersion": "rbac.authorization.k8s.io/v1", "resources": [],
+        "apiVersion": "v1"}
+    assert http_json(api, "/apis/autoscaling")[1]["kind"] == "APIGroup"
+    # A version the group does not serve: its WebService's 404 Status.
+    assert http_json(api, "/apis/apps/v2")[1]["message"] == "the server could not find the requested resource"
+
+
 def test_metrics_group_is_discoverable_only_when_enabled(api):
     groups = [g["name"] for g in http_json(api, "/apis")[1]["groups"]]
-    assert set(groups) == {"apps", "batch", "discovery.k8s.io", "networking.k8s.io", "storage.k8s.io"}
+    assert "metrics.k8s.io" not in groups
     assert http(api, "/apis/metrics.k8s.io/v1beta1")[0] == 404
     assert http(api, "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods")[0] == 404
     with StandInAPIServer(metrics_enabled=True) as metrics_api:
-        groups = {g["name"]: g for g in http_json(metrics_api, "/apis")[1]["groups"]}
+        listed = http_json(metrics_api, "/apis")[1]["groups"]
+        assert [g["name"] for g in listed] == REAL_V134_GROUPS + ["metrics.k8s.io"]
+        groups = {g["name"]: g for g in listed}
         assert groups["metrics.k8s.io"]["preferredVersion"]["groupVersion"] == "metrics.k8s.io/v1beta1"
         resources = {r["name"]: r["kind"] for r in
                      http_json(metrics_api, "/apis/metrics.k8s.io/v1beta1")[1]["resources"]}
         assert resources == {"pods": "PodMetrics", "nodes": "NodeMetrics"}
 
 
-def test_openapi_and_unknown_paths_are_404_status_bodies(api):
+def test_unknown_paths_under_an_api_are_404_status_bodies(api):
+    # go-restful's WebService for /api (or /apis/GROUP) has no route: its 404 as a Status.
     expected = status(404, "NotFound", "the server could not find the requested resource", {})
-    for path in ("/openapi/v2", "/openapi/v3", "/api/v2", "/api/v1/widgets",
-                 "/api/v1/pods/web-1", "/api/v1/namespaces/default/nodes", "/nothing/here"):
+    for path in ("/api/v2", "/api/v1/widgets", "/api/v1/pods/web-1", "/api/v1/namespaces/default/nodes",
+                 "/apis/apps/v1/widgets"):
         code, body = http_json(api, path)
         assert (code, body) == (404, expected), path
+
+
+def test_paths_outside_every_api_are_gos_plain_404(api):
+    # apiserver/pkg/util/notfoundhandler: http.NotFound once the server is up.
+    for path in ("/nothing/here", "/openapi/v2", "/apiary"):
+        assert http(api, path) == (404, "text/plain; charset=utf-8", "404 page not found\n"), path
 
 
 def test_a_group_nobody_serves_is_a_plain_text_404_as_on_a_real_server(api):
@@ -341,6 +387,44 @@ def test_a_bad_continue_token_is_a_bad_request(api):
     assert (code, body["message"]) == (400, "specifying resource version is not allowed when using continue")
 
 
+def _token(text):
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("token, detail", [
+    # kube-apiserver v1.34.4 on the test cluster (compare_standin.py): "garbage" decodes to bytes
+    # starting 0x81, and Go's encoding/json names that byte.
+    ("garbage", "invalid character '\\u0081' looking for beginning of value"),
+    ("abcde", "illegal base64 data at input byte 4"),            # a lone last base64 character
+    ("YWJj=", "illegal base64 data at input byte 4"),            # RawURLEncoding: no padding
+    (_token('{"v":"meta.k8s.io/v1","rv":'), "unexpected end of JSON input"),
+    (_token('{"v" 1}'), "invalid character '1' after object key"),
+    (_token("[1]"), "json: cannot unmarshal array into Go value of type storage.continueToken"),
+    (_token('{"v":"meta.k8s.io/v1","rv":"7"}'),
+     "json: cannot unmarshal string into Go struct field continueToken.rv of type int64"),
+    (_token('{"v":"meta.k8s.io/v1","rv":1.5}'),
+     "json: cannot unmarshal number 1.5 into Go struct field continueToken.rv of type int64"),
+    (_token('{"v":"meta.k8s.io/v2","rv":7,"start":"a"}'),
+     "server does not recognize this encoded version meta.k8s.io/v2"),
+    (_token('{"v":"meta.k8s.io/v1","start":"a"}'),
+     "incorrect encoded start resourceVersion (version meta.k8s.io/v1)"),
+    (_token('{"v":"meta.k8s.io/v1","rv":7,"start":"../secrets/x"}'), "../secrets/x"),  # path.Clean
+])
+def test_continue_tokens_fail_with_gos_decoder_texts(api, token, detail):
+    from urllib.parse import quote
+
+    code, body = http_json(api, "/api/v1/pods?limit=2&continue=" + quote(token))
+    assert (code, body) == (400, status(400, "BadRequest",
+                                        "invalid continue token: continue key is not valid: " + detail))
+
+
+def test_a_continue_token_decodes_like_gos_json(api):
+    # Field names match case-insensitively, as encoding/json does.
+    token = _token('{"V":"meta.k8s.io/v1","RV":7,"Start":"default/web-1\\u0000"}')
+    code, body = http_json(api, "/api/v1/pods?limit=5&continue=" + token)
+    assert code == 200 and names(body) == [("default", "web-2"), ("default", "worker")]
+
+
 def test_secrets_can_be_read_metadata_only(api):
     code, body = http_json(api, "/api/v1/namespaces/default/secrets", accept=META_LIST_ACCEPT)
     assert (code, body["kind"], body["apiVersion"]) == (200, "PartialObjectMetadataList", "meta.k8s.io/v1")
@@ -355,12 +439,114 @@ def test_secrets_can_be_read_metadata_only(api):
     assert http_json(api, "/api/v1/namespaces/default/secrets/db-pass")[1]["data"] == {"password": "c2VjcmV0"}
 
 
-def test_an_accept_header_with_nothing_servable_is_406(api):
+def test_an_accept_header_no_route_produces_is_go_restfuls_406(api):
+    # compare_standin.py on kube-apiserver v1.34.4: go-restful's text, listing what the route produces
+    # (a list route also its watch streams), details {}.
+    code, body = http_json(api, "/api/v1/namespaces/default/pods", accept="application/yaml-nope")
+    assert (code, body) == (406, status(
+        406, "NotAcceptable", "406: Not Acceptable\n\nAvailable representations: application/json, "
+        "application/yaml, application/vnd.kubernetes.protobuf, application/json;stream=watch, "
+        "application/vnd.kubernetes.protobuf;stream=watch", {}))
+    code, body = http_json(api, "/api/v1/namespaces/default/pods/web-1", accept="text/html")
+    assert body["message"] == ("406: Not Acceptable\n\nAvailable representations: application/json, "
+                               "application/yaml, application/vnd.kubernetes.protobuf")
+    # go-restful matches media types exactly: application/* is no route's.
+    assert http_json(api, "/api/v1/namespaces/default/pods", accept="application/*")[0] == 406
+    # ... but */* anywhere in the header is.
+    assert http_json(api, "/api/v1/namespaces/default/pods", accept="text/html, */*")[1]["kind"] == "PodList"
+
+
+def test_a_conversion_nobody_serves_is_the_negotiators_406(api):
+    # The route matched (application/json), but no clause's `as;g;v` is allowed and there is no
+    # plain fallback: handlers/negotiation errNotAcceptable, no details.
     code, body = http_json(api, "/api/v1/namespaces/default/pods",
-                           accept="application/json;as=Table;v=v1;g=meta.k8s.io")
-    assert (code, body["reason"]) == (406, "NotAcceptable")
-    # kubectl's Table request ends with a plain JSON fallback: that gets a PodList.
-    assert http_json(api, "/api/v1/namespaces/default/pods", accept=TABLE_ACCEPT)[1]["kind"] == "PodList"
+                           accept="application/json;as=Pod;g=meta.k8s.io;v=v1")
+    assert (code, body) == (406, status(406, "NotAcceptable", "only the following media types are accepted: "
+                                        "application/json, application/yaml, application/vnd.kubernetes.protobuf"))
+    # With a plain fallback, the fallback is served.
+    code, body = http_json(api, "/api/v1/namespaces/default/pods",
+                           accept="application/json;as=Pod;g=meta.k8s.io;v=v1,application/json")
+    assert body["kind"] == "PodList"
+    # The negotiator allows PartialObjectMetadata on a list route; the conversion then refuses it
+    # (handlers/response.go asPartialObjectMetadata), naming the registry's internal type.
+    code, body = http_json(api, "/api/v1/namespaces/default/pods", accept=META_ACCEPT)
+    assert (code, body["message"]) == (406, "you requested PartialObjectMetadata, but the requested object is "
+                                            "a list (*core.PodList)")
+    code, body = http_json(api, "/apis/apps/v1/namespaces/default/deployments/web", accept=META_LIST_ACCEPT)
+    assert (code, body["message"]) == (406, "you requested PartialObjectMetadataList, but the requested object "
+                                            "is not a list (*apps.Deployment)")
+
+
+# ---------------------------------------------------------------------- tables --
+
+
+NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
+
+
+def test_pods_as_table_have_the_pod_printers_columns_and_cells():
+    # kube-apiserver v1.34 answers kubectl's Table request with pkg/printers' pod columns, every one
+    # (the server prints Wide; kubectl hides priority 1 without -o wide).
+    objects = cluster()
+    for p in objects:
+        if p["kind"] == "Pod":
+            p["metadata"]["creationTimestamp"] = "2024-05-01T09:00:00Z"
+    objects.append(pod("starting", statuses=[running()], ip=None, node=None, phase="Pending"))
+    objects[-1]["spec"]["initContainers"] = [{"name": "init", "image": "busybox"}]
+    objects[-1]["status"]["initContainerStatuses"] = [
+        {"name": "init", "ready": False, "restartCount": 3,
+         "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+         "lastState": {"terminated": {"exitCode": 1, "finishedAt": "2024-05-01T11:58:00Z"}}}]
+    with StandInAPIServer(objects=objects, now=lambda: NOW) as api:
+        code, table = http_json(api, "/api/v1/namespaces/default/pods", accept=TABLE_ACCEPT)
+        assert (code, table["kind"], table["apiVersion"]) == (200, "Table", "meta.k8s.io/v1")
+        assert [c["name"] for c in table["columnDefinitions"]] == [
+            "Name", "Ready", "Status", "Restarts", "Age", "IP", "Node", "Nominated Node", "Readiness Gates"]
+        assert [c["priority"] for c in table["columnDefinitions"]] == [0, 0, 0, 0, 0, 1, 1, 1, 1]
+        assert table["columnDefinitions"][0]["format"] == "name"
+        assert table["metadata"]["resourceVersion"].isdigit()
+        rows = {r["cells"][0]: r for r in table["rows"]}
+        # web-1: running and ready after 2 restarts, the last one ended 09:59:30 (2h0m before NOW)
+        assert rows["web-1"]["cells"] == ["web-1", "1/1", "Running", "2 (120m ago)", "3h", "10.244.0.10",
+                                          "node-1", "<none>", "<none>"]
+        assert rows["web-2"]["cells"][1:4] == ["0/1", "ImagePullBackOff", "0"]
+        assert rows["worker"]["cells"][1:3] == ["2/2", "Running"]
+        assert rows["starting"]["cells"][1:7] == ["0/1", "Init:CrashLoopBackOff", "3 (2m ago)", "<unknown>",
+                                                  "<none>", "<none>"]
+        # Each row carries the object's metadata by default (includeObject=Metadata).
+        assert rows["web-1"]["object"]["kind"] == "PartialObjectMetadata"
+        assert rows["web-1"]["object"]["metadata"]["name"] == "web-1"
+        code, data = http_json(api, "/api/v1/namespaces/data/pods/batch-x", accept=TABLE_ACCEPT)
+        assert data["rows"][0]["cells"][2] == "Succeeded"
+        assert data["rows"][0]["conditions"] == [{"type": "Completed", "status": "True", "reason": "Succeeded",
+                                                  "message": "The pod has completed successfully."}]
+
+
+def test_tables_of_other_kinds_page_and_carry_the_object_asked_for(api):
+    code, table = http_json(api, "/apis/apps/v1/namespaces/default/deployments?includeObject=Object",
+                            accept=TABLE_ACCEPT)
+    # apiserver/pkg/registry/rest/table.go, the default convertor
+    assert [c["name"] for c in table["columnDefinitions"]] == ["Name", "Created At"]
+    assert table["rows"][0]["cells"] == ["web", "0001-01-01T00:00:00Z"]
+    assert table["rows"][0]["object"]["kind"] == "Deployment"
+    code, table = http_json(api, "/api/v1/pods?limit=2&includeObject=None", accept=TABLE_ACCEPT)
+    assert len(table["rows"]) == 2 and table["rows"][0]["object"] is None
+    assert table["metadata"]["continue"] and table["metadata"]["remainingItemCount"] == 3
+    code, body = http_json(api, "/api/v1/pods?includeObject=All", accept=TABLE_ACCEPT)
+    assert (code, body["message"]) == (400, 'Unable to convert to Table as requested: includeObject: Invalid '
+                                            'value: "All": must be \'Metadata\', \'Object\', \'None\', or empty')
+    # Table in YAML is what a real server would write here: the stand-in writes JSON only, and says so.
+    code, body = http_json(api, "/api/v1/pods", accept="application/yaml;as=Table;v=v1;g=meta.k8s.io")
+    assert code == 406 and "application/json only" in body["message"]
+
+
+def test_kubectl_get_prints_the_servers_table(api, tmp_path):
+    result = kubectl(api, tmp_path, "get", "pods")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    assert lines[2].split()[:4] == ["web-2", "0/1", "ImagePullBackOff", "0"]
+    wide = kubectl(api, tmp_path, "get", "pods", "-o", "wide").stdout.splitlines()
+    assert wide[0].split()[5:7] == ["IP", "NODE"] and wide[1].split()[0] == "web-1"
 
 
 # ------------------------------------------------------------------ selectors --
@@ -478,6 +664,21 @@ def test_log_errors_carry_the_apiserver_and_kubelet_messages(api):
         400, "BadRequest", 'container "app" in pod "web-2" is waiting to start: trying and failing to pull image')
 
 
+def test_the_kubelets_own_error_text_is_served_as_it_is():
+    # A previous container the runtime has already removed: the kubelet has started a 200 answer
+    # and writes the runtime's error into it (kubelet_pods.go GetKubeletContainerLogs,
+    # kuberuntime_container.go GetContainerLogs). kube-apiserver v1.34.4 served it untouched with
+    # timestamps=true (compare_standin.py): no timestamp, no tail.
+    gone = "unable to retrieve container logs for containerd://c985d68ad060272bdcc6f49c1ad11a74"
+    logs = {("default", "web-1", "app"): {"previous": gone, "current": "ready\n"}}
+    with StandInAPIServer(objects=[pod("web-1", statuses=[running(restarts=1, last=CRASHED)])], logs=logs) as api:
+        base = "/api/v1/namespaces/default/pods/web-1/log?container=app"
+        assert http(api, base + "&previous=true&timestamps=true") == (200, "text/plain", gone)
+        assert http(api, base + "&previous=true&tailLines=0")[2] == gone
+        # The application's own log still gets its timestamps.
+        assert http(api, base + "&timestamps=true")[2] == "2024-05-01T10:00:00Z ready\n"
+
+
 def test_log_slots_follow_the_container_status():
     pods = [
         pod("pulling", statuses=[waiting("ErrImagePull")]),
@@ -533,6 +734,21 @@ def test_qualified_forbidden_names_match_their_group():
         assert 'in API group "apps"' in body["message"]
 
 
+def test_get_on_a_post_only_subresource_is_405(api):
+    # kube-apiserver v1.34.4: GET pods/x/eviction finds go-restful's route, not its method.
+    expected = status(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", {})
+    for path in ("/api/v1/namespaces/default/pods/x/eviction", "/api/v1/namespaces/default/pods/web-1/binding"):
+        assert http_json(api, path) == (405, expected), path
+    by_name = {r["name"]: r for r in http_json(api, "/api/v1")[1]["resources"]}
+    assert by_name["pods/eviction"]["verbs"] == ["create"] and by_name["pods/eviction"]["group"] == "policy"
+    # Authorization comes first (the filter chain runs before go-restful routes).
+    with StandInAPIServer(objects=cluster(), forbidden=["pods/eviction"]) as denied:
+        code, body = http_json(denied, "/api/v1/namespaces/default/pods/x/eviction")
+        assert (code, body["message"]) == (403, 'pods "x" is forbidden: User "system:serviceaccount:default:standin" '
+                                                'cannot get resource "pods/eviction" in API group "" in the '
+                                                'namespace "default"')
+
+
 def test_every_other_verb_is_405_and_still_recorded(api):
     code, body = http_json(api, "/api/v1/namespaces/default/pods", method="POST",
                            headers={"Content-Type": "application/json"})
@@ -554,6 +770,101 @@ def test_requests_are_recorded_in_order_with_query_and_headers(api):
     assert second.path == "/api/v1/namespaces/default/pods/missing"  # failed requests too
     api.clear_requests()
     assert api.requests == []
+
+
+# ------------------------------------------------------------ events.k8s.io --
+
+
+def test_events_k8s_io_serves_the_core_events_converted(api):
+    # pkg/apis/events/v1/conversion.go Convert_core_Event_To_v1_Event; the real v1.34.4 answer's
+    # item keys (compare_standin.py): deprecatedCount, deprecatedFirstTimestamp,
+    # deprecatedLastTimestamp, deprecatedSource, eventTime, metadata, note, reason, regarding,
+    # reportingController, reportingInstance, type.
+    kubelet_event = {
+        "apiVersion": "v1", "kind": "Event",
+        "metadata": {"name": "web-1.17f", "namespace": "default", "creationTimestamp": "2024-05-01T10:00:00Z"},
+        "involvedObject": {"kind": "Pod", "namespace": "default", "name": "web-1", "apiVersion": "v1",
+                           "fieldPath": "spec.containers{app}"},
+        "reason": "BackOff", "message": "Back-off restarting failed container app in pod web-1_default(1234)",
+        "source": {"component": "kubelet", "host": "node-1"}, "firstTimestamp": "2024-05-01T09:58:00Z",
+        "lastTimestamp": "2024-05-01T10:00:00Z", "count": 7, "type": "Warning", "eventTime": None,
+        "reportingComponent": "kubelet", "reportingInstance": "node-1"}
+    with StandInAPIServer(objects=[kubelet_event]) as api:
+        code, body = http_json(api, "/apis/events.k8s.io/v1/namespaces/default/events")
+        assert (code, body["kind"], body["apiVersion"]) == (200, "EventList", "events.k8s.io/v1")
+        item = body["items"][0]
+        assert sorted(item) == ["deprecatedCount", "deprecatedFirstTimestamp", "deprecatedLastTimestamp",
+                                "deprecatedSource", "eventTime", "metadata", "note", "reason", "regarding",
+                                "reportingController", "reportingInstance", "type"]
+        assert item["regarding"] == kubelet_event["involvedObject"]
+        assert (item["note"], item["deprecatedCount"], item["reportingController"]) == (
+            kubelet_event["message"], 7, "kubelet")
+        assert item["deprecatedSource"] == {"component": "kubelet", "host": "node-1"}
+        assert item["deprecatedLastTimestamp"] == "2024-05-01T10:00:00Z" and item["eventTime"] is None
+        code, one = http_json(api, "/apis/events.k8s.io/v1/namespaces/default/events/web-1.17f")
+        assert (one["kind"], one["apiVersion"], one["note"]) == ("Event", "events.k8s.io/v1", kubelet_event["message"])
+        # The core API still serves it as it was.
+        assert http_json(api, "/api/v1/namespaces/default/events")[1]["items"][0]["message"] == kubelet_event["message"]
+        # Given in the events.k8s.io form, an event is stored as its core form.
+    with StandInAPIServer(objects=[dict(item, kind="Event", apiVersion="events.k8s.io/v1")]) as again:
+        core = http_json(again, "/api/v1/namespaces/default/events")[1]["items"][0]
+        assert (core["message"], core["count"], core["involvedObject"]["name"], core["source"]["host"]) == (
+            kubelet_event["message"], 7, "web-1", "node-1")
+
+
+def test_events_k8s_io_field_selectors_use_its_own_names(api):
+    base = "/apis/events.k8s.io/v1/events?fieldSelector="
+    assert names(http_json(api, base + "regarding.name%3Dweb-2,type%3DWarning")[1]) == [("default", "web-2.1")]
+    assert names(http_json(api, base + "reportingController%3D")[1]) == [
+        ("default", "sched.1"), ("default", "web-1.1"), ("default", "web-2.1")]
+    # AddFieldLabelConversionsForEvent knows no involvedObject.* or source.
+    for label in ("involvedObject.name", "source"):
+        assert http_json(api, base + label + "%3Dx") == (
+            400, status(400, "BadRequest", f"field label not supported: {label}"))
+    assert "events" in [r["name"] for r in http_json(api, "/apis/events.k8s.io/v1")[1]["resources"]]
+
+
+# ------------------------------------------------------------- managedFields --
+
+
+def test_objects_carry_the_managed_fields_a_real_server_keeps(api):
+    # kube-apiserver v1.34.4 answers get, list and metadata-only reads with metadata.managedFields
+    # (compare_standin.py); `kubectl get -o json` hides them, so fixtures have none.
+    code, one = http_json(api, "/api/v1/namespaces/default/pods/web-1")
+    entries = one["metadata"]["managedFields"]
+    assert [(e["manager"], e["operation"], e.get("subresource")) for e in entries] == [
+        ("kubectl-create", "Update", None), ("kubelet", "Update", "status")]
+    assert all(e["fieldsType"] == "FieldsV1" and e["apiVersion"] == "v1" for e in entries)
+    assert entries[0]["fieldsV1"]["f:spec"]["f:containers"]['k:{"name":"app"}']["f:image"] == {}
+    assert entries[0]["fieldsV1"]["f:metadata"]["f:labels"] == {".": {}, "f:app": {}, "f:tier": {}}
+    assert "f:phase" in entries[1]["fieldsV1"]["f:status"]
+    listed = http_json(api, "/api/v1/namespaces/default/pods")[1]["items"]
+    assert all(i["metadata"]["managedFields"] for i in listed)
+    meta = http_json(api, "/api/v1/namespaces/default/secrets", accept=META_LIST_ACCEPT)[1]["items"]
+    assert all(i["metadata"]["managedFields"][0]["fieldsV1"]["f:data"] for i in meta)
+    owned = pod("web-7f9c-abcde")
+    owned["metadata"]["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-7f9c",
+                                             "uid": "u-1", "controller": True}]
+    given = pod("kept")
+    given["metadata"]["managedFields"] = [{"manager": "helm", "operation": "Update"}]
+    with StandInAPIServer(objects=[owned, given, event("e.1", "web-7f9c-abcde", "Pulled")]) as other:
+        got = http_json(other, "/api/v1/namespaces/default/pods/web-7f9c-abcde")[1]["metadata"]["managedFields"]
+        assert got[0]["manager"] == "kube-controller-manager"
+        assert 'k:{"uid":"u-1"}' in got[0]["fieldsV1"]["f:metadata"]["f:ownerReferences"]
+        assert http_json(other, "/api/v1/namespaces/default/pods/kept")[1]["metadata"]["managedFields"] == [
+            {"manager": "helm", "operation": "Update"}]
+        assert http_json(other, "/api/v1/namespaces/default/events/e.1")[1]["metadata"]["managedFields"][0][
+            "manager"] == "kubelet"
+    with StandInAPIServer(objects=[pod("bare")], managed_fields=False) as bare:
+        assert "managedFields" not in http_json(bare, "/api/v1/namespaces/default/pods/bare")[1]["metadata"]
+
+
+def test_kubectl_hides_managed_fields_as_it_does_on_a_real_server(api, tmp_path):
+    result = kubectl(api, tmp_path, "get", "pod", "web-1", "-o", "json")
+    assert result.returncode == 0, result.stderr
+    assert "managedFields" not in json.loads(result.stdout)["metadata"]
+    shown = kubectl(api, tmp_path, "get", "pod", "web-1", "-o", "json", "--show-managed-fields")
+    assert json.loads(shown.stdout)["metadata"]["managedFields"][1]["manager"] == "kubelet"
 
 
 # ------------------------------------------------------------- proxy, metrics --
