@@ -117,6 +117,11 @@ def _unescape(text: str) -> str:
     return text
 
 
+def _first_match(patterns: List["re.Pattern"], text: str) -> Optional["re.Match"]:
+    """The match of the first of `patterns` (a table, most specific first) found in `text`."""
+    return next((m for m in (p.search(text) for p in patterns) if m), None)
+
+
 def classify(message: str) -> Tuple[str, Optional[str]]:
     """(cause, what it names) from the runtime's message: the executable or the mount path."""
     text = _unescape(message or "")
@@ -128,22 +133,15 @@ def classify(message: str) -> Tuple[str, Optional[str]]:
     if re.search(r"exec format error", text, re.I):
         exe = re.search(r'exec: "([^"]+)"', text) or re.search(r"exec (\S+): exec format error", text)
         return "ExecFormatError", exe.group(1) if exe else None
-    for pattern in _EXE_NOT_FOUND:
-        m = pattern.search(text)
+    for cause, patterns in (("ExecutableNotFound", _EXE_NOT_FOUND), ("PermissionDenied", _PERMISSION)):
+        m = _first_match(patterns, text)
         if m:
-            return "ExecutableNotFound", m.group(1)
-    for pattern in _PERMISSION:
-        m = pattern.search(text)
-        if m:
-            return "PermissionDenied", m.group(1)
+            return cause, m.group(1)
     if _NO_COMMAND.search(text):
         return "NoCommand", None
     if _MOUNT.search(text):
-        for pattern in _MOUNT_TARGET:
-            m = pattern.search(text)
-            if m:
-                return "MountError", m.group(1)
-        return "MountError", None
+        m = _first_match(_MOUNT_TARGET, text)
+        return "MountError", m.group(1) if m else None
     if re.search(r"permission denied", text, re.I):
         return "PermissionDenied", None
     return "Other", None
@@ -238,10 +236,9 @@ def sandbox_events(ctx: PodContext) -> List[dict]:
 
 
 def _cni_name(message: str) -> Optional[str]:
-    for pattern in _CNI_NAMED:
-        m = pattern.search(message)
-        if m:
-            return m.group(1)
+    m = _first_match(_CNI_NAMED, message)
+    if m:
+        return m.group(1)
     m = _CNI_KNOWN.search(message)
     return m.group(1).lower() if m else None
 
