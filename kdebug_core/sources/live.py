@@ -454,6 +454,7 @@ class LiveBackend:
 
     def get(self, kind, namespace, name, metadata_only=False):
         from .shape import checked_items
+        from .slim import slim
 
         info = BY_KIND[kind]
         path = info.path(namespace, quote(name, safe=""))
@@ -466,7 +467,7 @@ class LiveBackend:
             raise NotServed(info.resource)  # "the server could not find the requested resource"
         if status >= 300:
             self._read_failed(info.resource, namespace, status, api_status)
-        obj = self._document(info.resource, namespace, status, headers, body, "object")
+        obj = slim(self._document(info.resource, namespace, status, headers, body, "object"))
         obj.setdefault("kind", kind)
         kept = checked_items([obj], kind, path, self.notes)
         return kept[0] if kept else None
@@ -485,7 +486,13 @@ class LiveBackend:
         if _is_html(headers, body):
             self._fail("pods/log", namespace, self._not_kubernetes(status, headers, body)
                        if not self._verified else "the answer is an HTML page, not a log", status)
-        return body.decode("utf-8", errors="replace")
+        text = body.decode("utf-8", errors="replace")
+        if _KUBELET_LOG_ERROR.fullmatch(text.strip()):
+            # The kubelet's own error, written into an answer it had already started as 200 (the
+            # runtime no longer has that container: pkg/kubelet/kubelet_pods.go
+            # GetKubeletContainerLogs, seen on kube-apiserver v1.34.4): not the container's output.
+            return None
+        return text
 
     def now(self):
         return datetime.now(timezone.utc)
@@ -500,6 +507,9 @@ class LiveBackend:
         except _NoAnswer as exc:
             raise ClusterError(self._no_answer_text(exc, timeout)) from None
         return status, body.decode("utf-8", errors="replace")
+
+
+_KUBELET_LOG_ERROR = re.compile(r"unable to retrieve container logs for \S+")
 
 
 def _json_object(body: bytes) -> Optional[dict]:
