@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
 """Ask the real API server and tests/standin/apiserver.py the same read requests; print the differences.
 
-The stand-in is loaded with what the real cluster holds (`kubectl get ... -o json`) and the pod logs
-the real kubelet returns, so that any difference comes from the servers, not from the data.
+The stand-in is loaded with what the real cluster holds (`kubectl get ... -o json`, which hides
+managedFields: the stand-in writes its own) and the pod logs the real kubelet returns, so that any
+difference comes from the servers, not from the data. What is compared of each answer: status,
+media type, kind and apiVersion, a Status's reason, message and details, list metadata keys, the
+first item's keys and metadata keys, managedFields managers, group names, /version keys and
+gitVersion, a Table's columns and its first row's cells (ages and restart times left out).
 
 usage (with the test cluster up and scenarios applied):
     .venv/bin/python tests/cluster/compare_standin.py [--kubeconfig FILE]
@@ -26,6 +30,8 @@ KINDS = "deploy,rs,sts,ds,pods,svc,endpoints,cm,secrets,nodes,jobs,cronjobs,pvc,
 META = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
 META_ONE = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json"
 TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
+# Cells that depend on the time of the answer: a pod's Restarts ("3 (2m ago)") and Age.
+TIMED_COLUMNS = {"Restarts", "Age", "Created At", "Last Seen"}
 
 
 def real_client(kubeconfig):
@@ -78,14 +84,33 @@ def shape(status, ctype, body):
             if doc["items"]:
                 out["item keys"] = sorted(doc["items"][0].keys())
                 out["item metadata keys"] = sorted((doc["items"][0].get("metadata") or {}).keys())
+                managed = (doc["items"][0].get("metadata") or {}).get("managedFields")
+                if isinstance(managed, list):
+                    out["item managers"] = sorted({(m.get("manager"), m.get("subresource", ""))
+                                                   for m in managed if isinstance(m, dict)})
+        if "items" not in doc and doc.get("kind") not in ("Status", "Table") and isinstance(doc.get("metadata"), dict) \
+                and doc["metadata"].get("name"):
+            out["object keys"] = sorted(doc)
+            out["object metadata keys"] = sorted(doc["metadata"])
+            managed = doc["metadata"].get("managedFields")
+            if isinstance(managed, list):
+                out["object managers"] = sorted({(m.get("manager"), m.get("subresource", ""))
+                                                 for m in managed if isinstance(m, dict)})
         if doc.get("kind") == "Table":
-            out["columns"] = [c["name"] for c in doc.get("columnDefinitions", [])]
+            columns = [c["name"] for c in doc.get("columnDefinitions", [])]
+            out["columns"] = columns
+            out["rows"] = len(doc.get("rows") or [])
+            if doc.get("rows"):
+                cells = doc["rows"][0].get("cells") or []
+                out["first row"] = [c for name, c in zip(columns, cells) if name not in TIMED_COLUMNS]
+                out["first row object"] = (doc["rows"][0].get("object") or {}).get("kind")
         if "groups" in doc:
             out["groups"] = sorted(g["name"] for g in doc["groups"])
         if "resources" in doc:
             out["resources"] = len(doc["resources"])
         if "gitVersion" in doc:
             out["keys"] = sorted(doc)
+            out["gitVersion"] = doc["gitVersion"]
     return out
 
 
@@ -159,6 +184,24 @@ def main():
         ("metrics API", "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods", "application/json", None),
         ("events.k8s.io events", "/apis/events.k8s.io/v1/namespaces/default/events?limit=1", "application/json", None),
         ("POST-only path GET", "/api/v1/namespaces/default/pods/x/eviction", "application/json", None),
+        # Added with the stand-in's fixes for the differences above (tests/cluster/README.md).
+        ("events.k8s.io by regarding.name",
+         f"/apis/events.k8s.io/v1/namespaces/default/events?fieldSelector=regarding.name%3D{cp}", "application/json", None),
+        ("events.k8s.io involvedObject selector",
+         "/apis/events.k8s.io/v1/events?fieldSelector=involvedObject.name%3Dx", "application/json", None),
+        ("one pod as Table", f"/api/v1/namespaces/default/pods/{rp}", TABLE, None),
+        ("deployments as Table", "/apis/apps/v1/namespaces/default/deployments", TABLE, None),
+        ("Table without object", "/api/v1/namespaces/default/pods?includeObject=None", TABLE, None),
+        ("metadata-only object asked of a list", "/api/v1/namespaces/default/pods", META_ONE, None),
+        ("application/* Accept", "/api/v1/namespaces/default/pods", "application/*", None),
+        ("conversion nobody serves", "/api/v1/namespaces/default/pods",
+         "application/json;as=Pod;g=meta.k8s.io;v=v1", None),
+        ("GET pods/binding", f"/api/v1/namespaces/default/pods/{rp}/binding", "application/json", None),
+        ("one pod", f"/api/v1/namespaces/default/pods/{rp}", "application/json", None),
+        ("bad continue, JSON type", "/api/v1/pods?limit=2&continue=eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6IjcifQ",
+         "application/json", None),
+        ("path outside the APIs", "/nothing/here", "application/json", None),
+        ("unknown version of a served group", "/apis/apps/v2", "application/json", None),
     ]
     diffs = 0
     for name, path, accept, headers in requests:
