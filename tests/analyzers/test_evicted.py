@@ -110,21 +110,23 @@ def test_disk_pressure_eviction_of_a_container_with_no_storage_request():
     assert "kubectl top nodes" not in f.suggestions
 
 
-def test_offending_container_comes_from_the_event_annotations_when_the_message_lacks_it():
-    view = view_of(fixture("evicted", "evicted-memory-pressure.json"))
-    ctx = pod_context(view, "catalog-7c9d8b6f4-2xkqp")
+def evicted_saying(name, pod, message):
+    """The findings for a fixture's evicted pod whose status.message says `message` instead."""
+    ctx = pod_context(view_of(fixture("evicted", name)), pod)
     ctx.pod = copy.deepcopy(ctx.pod)
-    ctx.pod["status"]["message"] = "The node was low on resource: memory. "
-    f = only(evicted.analyze(ctx), "Evicted")
+    ctx.pod["status"]["message"] = message
+    return evicted.analyze(ctx)
+
+
+def test_offending_container_comes_from_the_event_annotations_when_the_message_lacks_it():
+    f = only(evicted_saying("evicted-memory-pressure.json", "catalog-7c9d8b6f4-2xkqp",
+                            "The node was low on resource: memory. "), "Evicted")
     assert f.container == "app" and f.details["usageBytes"] == 1656148 * 1024
 
 
 def test_emptydir_limit_eviction_explains_the_size_limit():
-    view = view_of(fixture("evicted", "evicted-memory-k8s-1.21-wording.json"))
-    ctx = pod_context(view, "worker-5d9f7c8b6-lwq7t")
-    ctx.pod = copy.deepcopy(ctx.pod)
-    ctx.pod["status"]["message"] = 'Usage of EmptyDir volume "cache" exceeds the limit "1Gi". '
-    f = only(evicted.analyze(ctx), "Evicted")
+    f = only(evicted_saying("evicted-memory-k8s-1.21-wording.json", "worker-5d9f7c8b6-lwq7t",
+                            'Usage of EmptyDir volume "cache" exceeds the limit "1Gi". '), "Evicted")
     assert f.cause == "ephemeral-storage"
     assert 'emptyDir volume "cache" grew past its sizeLimit 1Gi' in f.summary
 

@@ -27,11 +27,13 @@ def reasons(found):
 
 
 def edited(tmp_path, name, change):
-    """A copy of a fixture with `change(doc)` applied: the same cluster, one fact different."""
+    """A copy of a fixture (JSON or YAML) with `change(doc)` applied: the same cluster, one fact
+    different. Written as JSON under tmp_path."""
+    import yaml
     with open(probe_fixture(name)) as fh:
-        doc = json.load(fh)
+        doc = json.load(fh) if name.endswith(".json") else yaml.safe_load(fh)
     change(doc)
-    path = tmp_path / name
+    path = tmp_path / (os.path.splitext(name)[0] + ".json")
     path.write_text(json.dumps(doc))
     return str(path)
 
@@ -552,13 +554,8 @@ def test_a_container_that_exits_by_itself_is_not_blamed_on_its_failing_liveness_
         pod["status"]["containerStatuses"][0]["restartCount"] = 12
         pod["status"]["containerStatuses"][0]["lastState"] = {
             "terminated": {"exitCode": 1, "reason": "Error"}}
-    import yaml
-    src = probe_fixture("liveness-refused-backoff-no-killing-rancher.yaml")
-    doc = yaml.safe_load(open(src))
-    crash(doc)
-    path = tmp_path / "crash.json"
-    path.write_text(json.dumps(doc))
-    found = probes.analyze(pod_context(view_of(str(path)), "rancher-6b774d9468-2lwh6", "probecheck"))
+    path = edited(tmp_path, "liveness-refused-backoff-no-killing-rancher.yaml", crash)
+    found = probes.analyze(pod_context(view_of(path), "rancher-6b774d9468-2lwh6", "probecheck"))
     assert "LivenessProbeFailed" not in reasons(found)
 
 
@@ -582,12 +579,8 @@ def test_startup_failures_below_the_threshold_with_no_restart_are_still_starting
                 ev["count"] = 12
             if ev["reason"] in ("Created", "Pulled"):
                 ev["count"] = 1
-    import yaml
-    doc = yaml.safe_load(open(probe_fixture("startup-503-no-killing-prometheus.yaml")))
-    young(doc)
-    path = tmp_path / "young.json"
-    path.write_text(json.dumps(doc))
-    found = probes.analyze(pod_context(view_of(str(path)), "prometheus-k8s-0", "probecheck"))
+    path = edited(tmp_path, "startup-503-no-killing-prometheus.yaml", young)
+    found = probes.analyze(pod_context(view_of(path), "prometheus-k8s-0", "probecheck"))
     assert "StartupProbeFailed" not in reasons(found)
 
 
@@ -607,12 +600,10 @@ def test_liveness_kills_of_an_app_that_exits_0_on_sigterm_are_inferred():
     "LIVENESS PROBE FAILED: HTTP probe failed with statuscode: 404",
 ])
 def test_the_kubelets_fixed_prefix_is_matched_whatever_its_case(tmp_path, message):
-    import yaml
-    doc = yaml.safe_load(open(probe_fixture("liveness-404-exit-0-httpd.yaml")))
-    items(doc, "Event")[0]["message"] = message
-    path = tmp_path / "case.json"
-    path.write_text(json.dumps(doc))
-    found = probes.analyze(pod_context(view_of(str(path)), "liveness", "probecheck"))
+    def reworded(doc):
+        items(doc, "Event")[0]["message"] = message
+    path = edited(tmp_path, "liveness-404-exit-0-httpd.yaml", reworded)
+    found = probes.analyze(pod_context(view_of(path), "liveness", "probecheck"))
     assert only(found, "LivenessProbeFailed").details["statusCode"] == 404
 
 
@@ -629,48 +620,43 @@ def test_the_kubelets_fixed_prefix_is_matched_whatever_its_case(tmp_path, messag
      "liveness"),
 ])
 def test_killing_events_of_every_release_name_the_probe(tmp_path, message, container, kind):
-    import yaml
-    doc = yaml.safe_load(open(probe_fixture("liveness-404-exit-0-httpd.yaml")))
-    pod = items(doc, "Pod")[0]
-    pod["spec"]["containers"][0]["name"] = container
-    pod["status"]["containerStatuses"][0]["name"] = container
-    doc["items"].append({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "k", "namespace": "default"},
-                         "involvedObject": {"kind": "Pod", "namespace": "default", "name": "liveness"},
-                         "reason": "Killing", "type": "Normal", "message": message,
-                         "lastTimestamp": "2022-04-19T08:00:46Z"})
-    path = tmp_path / "k.json"
-    path.write_text(json.dumps(doc))
-    ctx = pod_context(view_of(str(path)), "liveness", "probecheck")
+    def killed(doc):
+        pod = items(doc, "Pod")[0]
+        pod["spec"]["containers"][0]["name"] = container
+        pod["status"]["containerStatuses"][0]["name"] = container
+        doc["items"].append({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "k", "namespace": "default"},
+                             "involvedObject": {"kind": "Pod", "namespace": "default", "name": "liveness"},
+                             "reason": "Killing", "type": "Normal", "message": message,
+                             "lastTimestamp": "2022-04-19T08:00:46Z"})
+    path = edited(tmp_path, "liveness-404-exit-0-httpd.yaml", killed)
+    ctx = pod_context(view_of(path), "liveness", "probecheck")
     c = ctx.container(container)
     assert list(probe_evidence.read_kills(ctx, c)) == [kind]
 
 
 def test_a_dockershim_killing_event_about_another_container_is_not_this_ones(tmp_path):
-    import yaml
-    doc = yaml.safe_load(open(probe_fixture("liveness-404-exit-0-httpd.yaml")))
-    doc["items"].append({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "k", "namespace": "default"},
-                         "involvedObject": {"kind": "Pod", "namespace": "default", "name": "liveness"},
-                         "reason": "Killing", "type": "Normal", "lastTimestamp": "2022-04-19T08:00:46Z",
-                         "message": 'Killing container with docker id 5dc225aababe: pod "liveness_(x)" '
-                                    'container "sidecar" is unhealthy, it will be killed and re-created.'})
-    path = tmp_path / "k.json"
-    path.write_text(json.dumps(doc))
-    ctx = pod_context(view_of(str(path)), "liveness", "probecheck")
+    def sidecar_killed(doc):
+        doc["items"].append({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "k", "namespace": "default"},
+                             "involvedObject": {"kind": "Pod", "namespace": "default", "name": "liveness"},
+                             "reason": "Killing", "type": "Normal", "lastTimestamp": "2022-04-19T08:00:46Z",
+                             "message": 'Killing container with docker id 5dc225aababe: pod "liveness_(x)" '
+                                        'container "sidecar" is unhealthy, it will be killed and re-created.'})
+    path = edited(tmp_path, "liveness-404-exit-0-httpd.yaml", sidecar_killed)
+    ctx = pod_context(view_of(path), "liveness", "probecheck")
     assert probe_evidence.read_kills(ctx, ctx.container("liveness")) == {}
 
 
 def test_an_events_only_dump_past_the_threshold_is_an_inferred_kill_that_says_what_it_rests_on(tmp_path):
     """cloudnativelabs/kube-router#831: one Unhealthy line (x19), no status, no probe settings."""
-    import yaml
-    doc = yaml.safe_load(open(probe_fixture("liveness-refused-backoff-no-killing-rancher.yaml")))
-    pod = items(doc, "Pod")[0]
-    del pod["status"]
-    del pod["spec"]["containers"][0]["livenessProbe"]
-    doc["items"] = [o for o in doc["items"] if o.get("reason") != "BackOff"]
-    items(doc, "Event")[0].update(count=19, message="Liveness probe failed: HTTP probe failed with statuscode: 500")
-    path = tmp_path / "k.json"
-    path.write_text(json.dumps(doc))
-    found = probes.analyze(pod_context(view_of(str(path)), "rancher-6b774d9468-2lwh6", "probecheck"))
+    def events_only(doc):
+        pod = items(doc, "Pod")[0]
+        del pod["status"]
+        del pod["spec"]["containers"][0]["livenessProbe"]
+        doc["items"] = [o for o in doc["items"] if o.get("reason") != "BackOff"]
+        items(doc, "Event")[0].update(count=19,
+                                      message="Liveness probe failed: HTTP probe failed with statuscode: 500")
+    path = edited(tmp_path, "liveness-refused-backoff-no-killing-rancher.yaml", events_only)
+    found = probes.analyze(pod_context(view_of(path), "rancher-6b774d9468-2lwh6", "probecheck"))
     live = only(found, "LivenessProbeFailed")
     assert live.cause == "HTTPStatus" and live.details["certainty"] == "inferred"
     assert "19 failures are past its failureThreshold of 3, so the kubelet restarts the container" in live.summary
