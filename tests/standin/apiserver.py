@@ -3,8 +3,11 @@
 It serves a fixed set of objects over plain HTTP on 127.0.0.1 with the real
 kube-apiserver's semantics for the reads kdebug (and kubectl) make: discovery,
 lists and gets, label and field selectors, pagination, metadata-only reads,
-pod logs, pod proxy, metrics.k8s.io, and the Status bodies of the errors the
-real server returns (403, 404, 400, 405, 406, 410-less pagination, 503).
+Tables, pod logs, pod proxy, events.k8s.io/v1, metrics.k8s.io, managedFields,
+and the Status bodies of the errors the real server returns (403, 404, 400,
+405, 406, 410-less pagination, 503). It answers as kube-apiserver v1.34.4 does
+(tests/cluster/compare_standin.py compares the two; tests/cluster/README.md
+lists what still differs).
 
 Each behaviour cites the upstream code it mimics (kubernetes/kubernetes paths);
 where the stand-in simplifies, the comment says so.
