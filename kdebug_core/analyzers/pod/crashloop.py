@@ -446,7 +446,7 @@ def _sigkill(ctx: PodContext, c: Container) -> Optional[Finding]:
         and c.restarts <= 1
     if recovered:
         since = (c.state.get("running") or {}).get("startedAt")
-        summary += (f"; it has been running and ready since"
+        summary += ("; it has been running and ready since"
                     + (f" {clean(since)}" if since else "") + ", so this is history")
     return ctx.finding(
         "ContainerExitedSIGKILL", summary, severity="info" if recovered else None,

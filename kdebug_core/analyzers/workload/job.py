@@ -176,7 +176,7 @@ def analyze_pod(ctx) -> List:
     if t is None:
         what = f"the pod {clean(ctx.status.get('reason') or 'failed')}" + (
             f": {clean(ctx.status.get('message'))}" if ctx.status.get("message") else "")
-        evidence = [f"phase Failed" + (f" ({clean(ctx.status.get('reason'))})" if ctx.status.get("reason") else "")]
+        evidence = ["phase Failed" + (f" ({clean(ctx.status.get('reason'))})" if ctx.status.get("reason") else "")]
     else:
         code = t.get("exitCode")
         what = f"container {clean(name)} exited with code {code}: {exit_code_meaning(code)}"
