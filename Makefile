@@ -6,7 +6,7 @@ PYTHON ?= python3
 BIN     = $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 
-.PHONY: demo test venv clean dist man docs bench cluster-build cluster-up cluster-down test-cluster
+.PHONY: demo test venv clean dist man docs bench cluster-build cluster-up cluster-down test-cluster capture
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,11 @@ cluster-down:
 
 test-cluster: venv
 	tests/cluster/test-cluster.sh
+
+# Re-capture the scenarios from the test cluster: their objects, events and logs as kubectl prints
+# them, into scenarios/<name>/ (and tests/realcluster/scenarios/<name>/). Review with git diff.
+capture: venv
+	tests/cluster/capture.sh
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

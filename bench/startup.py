@@ -35,7 +35,7 @@ sys.path.insert(0, ROOT)
 from tests.distribution import krew as krewlib  # noqa: E402
 from tests.distribution.conftest import _snapshot, build_dist  # noqa: E402
 from tests.standin.apiserver import StandInAPIServer  # noqa: E402
-from kdebug_core.sources.files import load  # noqa: E402
+from kdebug_core.sources.files import load, log_runs  # noqa: E402
 
 LIMIT = 1.5
 
@@ -94,7 +94,7 @@ def main(argv=None) -> int:
 
         loaded = load([os.path.join(ROOT, "scenarios", "02-crashloop-backoff")])
         server = StandInAPIServer(objects=list(loaded.objects.values()),
-                                  logs={k: {"current": v, "previous": v} for k, v in loaded.logs.items()}).start()
+                                  logs=log_runs(loaded)).start()
         try:
             kubeconfig = server.write_kubeconfig(os.path.join(work, "kubeconfig"), namespace="default")
             env = {"PATH": shim, "HOME": home, "LANG": "C.UTF-8", "KUBECONFIG": kubeconfig}

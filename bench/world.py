@@ -51,18 +51,18 @@ APP_SIZE = 10
 PODS_PER_NODE = 50
 EVENTS_PER_POD = 3.5
 
-HEALTHY = ("15-service-healthy", "storefront-mqx6nq4xfk-8cv62")
+HEALTHY = ("15-service-healthy", "storefront-645f7675c5-nf9lw")
 FAILING = [
-    ("01-image-pull-error", "broken-image-5d6f8b4c7-xk9m2"),
-    ("02-crashloop-backoff", "crasher-7d4f5b8c-mk2n3"),
-    ("03-resource-constraints", "memory-hog-5c8d7f9b-xm4k2"),
-    ("07-pending-insufficient-memory", "model-server-5b8d4c7f96-txk2p"),
-    ("11-command-not-found", "report-worker-7c5f9d6b88-lzq2s"),
-    ("13-service-readiness-probe-failing", "orders-w2n4brsslj-6f62s"),
-    ("30-exit-137-not-oom", "ledger-sync-q7c2m8vxbt-5wgzk"),
+    ("01-image-pull-error", "broken-image-845fbd988f-kbm72"),
+    ("02-crashloop-backoff", "crasher-859cdd79dd-fp4lk"),
+    ("03-resource-constraints", "memory-hog-5bb769c8d4-2mz8t"),
+    ("07-pending-insufficient-memory", "model-server-7d9579745-hgvk7"),
+    ("11-command-not-found", "report-worker-7b597585f7-dmvvn"),
+    ("13-service-readiness-probe-failing", "orders-584b6b46d-brmn6"),
+    ("30-exit-137-not-oom", "ledger-sync-7b89d4f797-2x9cg"),
     ("31-node-oom", "batch-import-7xk4d9bfwq-h2xnr"),
-    ("21-exec-probe-failing", "heartbeat-fbr6h59wkd-c4vzq"),
-    ("09-init-container-crash", "orders-api-6f7d9c8b45-8qkmz"),
+    ("21-exec-probe-failing", "heartbeat-7bd4cf5cf6-dwnwk"),
+    ("09-init-container-crash", "orders-api-bdc948fdd-pjp82"),
 ]
 
 
@@ -122,8 +122,7 @@ def _templates():
             shared = {k: next(o for o in objects if o["kind"] == k)
                       for k in ("Deployment", "ReplicaSet", "Service", "EndpointSlice")}
         if scenario == "07-pending-insufficient-memory":
-            shared["Node"] = next(o for o in objects if o["kind"] == "Node"
-                                  and o["metadata"]["name"] == "kind-worker")
+            shared["Node"] = next(o for o in objects if o["kind"] == "Node")
     return out, shared
 
 

@@ -49,7 +49,7 @@ PLUGINS = {
         target_kinds=POD_TARGETS,
         scan_without_target=False,
         examples=(
-            "kubectl why broken-image-5d6f8b4c7-xk9m2",
+            "kubectl why broken-image-845fbd988f-kbm72",
             "kubectl why deploy/crasher -n shop",
             "kubectl why deploy/report-api -n team-a",
             "kubectl why job/schema-migrate -n batch",

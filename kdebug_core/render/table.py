@@ -1,7 +1,7 @@
 """`kubectl oomcheck`'s default view: one row per container killed for memory or close to it.
 
-    NAMESPACE  POD                        CONTAINER  KILLS       KIND       REQUEST  LIMIT  USAGE  SUGGESTED
-    default    memory-hog-5c8d7f9b-xm4k2  app        5 (1m ago)  OOMKilled  64Mi     128Mi  -      256Mi
+    NAMESPACE  POD                          CONTAINER  KILLS       KIND       REQUEST  LIMIT  USAGE  SUGGESTED
+    default    memory-hog-5bb769c8d4-2mz8t  app        5 (1m ago)  OOMKilled  64Mi     128Mi  -      256Mi
 
 Below the table: the `kubectl set resources` commands to paste (one per workload and container,
 the largest suggestion when several findings suggest one), the runbook's advice when a higher

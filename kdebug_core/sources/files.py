@@ -44,6 +44,28 @@ _LOG_END = re.compile(r"^==== END logs for container (\S+) of pod ([^/\s]+)/(\S+
 _READABLE_EXT = (".json", ".yaml", ".yml", ".txt", ".log")
 
 
+def is_running(pod: Optional[dict], container: str) -> bool:
+    """True when the container is running now: a dump's log of it (`kubectl logs` without
+    --previous, as cluster-info dump reads it) is that run's output, not the run before it."""
+    status = (pod or {}).get("status") or {}
+    for cs in (status.get("containerStatuses") or []) + (status.get("initContainerStatuses") or []):
+        if isinstance(cs, dict) and cs.get("name") == container:
+            return isinstance(cs.get("state"), dict) and "running" in cs["state"]
+    return False
+
+
+def log_runs(loaded: "Loaded") -> Dict[Tuple[str, str, str], Dict[str, str]]:
+    """A dump's logs as the runs a kubelet would stream them for, {key: {"current", "previous"}}
+    (a replay on a stand-in API server): a container waiting or terminated shows its last run
+    for both; a running one only for the current run: its previous run is not in the dump."""
+    out = {}
+    for (ns, pod, container), text in loaded.logs.items():
+        obj = loaded.objects.get(("Pod", ns, pod))
+        out[(ns, pod, container)] = ({"current": text} if is_running(obj, container)
+                                     else {"current": text, "previous": text})
+    return out
+
+
 class Loaded:
     """Objects and logs read from files, deduplicated."""
 
@@ -418,6 +440,8 @@ class FileBackend:
         text = self._loaded.logs.get((namespace, pod, container))
         if text is None:
             return None
+        if previous and is_running(self.get("Pod", namespace, pod), container):
+            return None   # the dump has the run that is going on now, not the one that ended
         lines = text.splitlines()
         return "\n".join(lines[-tail_lines:]) if tail_lines else text
 

@@ -19,7 +19,7 @@ def options(*argv, plugin="why"):
 
 
 @pytest.mark.parametrize("text,expected", [
-    ("crasher-7d4f5b8c-mk2n3", Target("Pod", "crasher-7d4f5b8c-mk2n3")),
+    ("crasher-859cdd79dd-fp4lk", Target("Pod", "crasher-859cdd79dd-fp4lk")),
     ("po/x", Target("Pod", "x")),
     ("deploy/web", Target("Deployment", "web")),
     ("deployments.apps/web", Target("Deployment", "web")),

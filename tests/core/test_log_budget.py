@@ -38,7 +38,7 @@ def _cluster():
             if obj["kind"] == "Pod" and obj["metadata"]["name"].startswith("crasher-"):
                 for i in range(REPLICAS):
                     p = copy.deepcopy(obj)
-                    p["metadata"]["name"] = f"crasher-7d4f5b8c-r{i}"
+                    p["metadata"]["name"] = f"crasher-859cdd79dd-r{i}"
                     p["metadata"]["uid"] = f"00000000-0000-4000-8000-{i:012d}"
                     objects.append(p)
                     logs[("default", p["metadata"]["name"], "app")] = logs[("default", obj["metadata"]["name"], "app")]
@@ -91,6 +91,6 @@ def test_without_a_selector_the_budget_still_caps_the_scan(api):
     assert code == 1, err
     read = log_reads(api)
     assert len(read) == SCAN_LOG_BUDGET and PAYMENTS_POD not in read
-    assert all(name.startswith("crasher-7d4f5b8c-r") for name in read)
+    assert all(name.startswith("crasher-859cdd79dd-r") for name in read)
     doc = json.loads(out)
     assert any("logs not read for 2 more pod(s)" in n for n in doc.get("notes") or [])

@@ -28,7 +28,7 @@ def test_the_runbooks_memory_hog_is_one_row_with_the_set_resources_command_below
     assert code == 1
     lines = out.splitlines()
     assert lines[0].split() == HEADERS
-    assert rows(out) == [["default", "memory-hog-5c8d7f9b-xm4k2", "app", "5", "(101s", "ago)", "OOMKilled",
+    assert rows(out) == [["default", "memory-hog-5bb769c8d4-2mz8t", "app", "5", "(28s", "ago)", "OOMKilled",
                           "64Mi", "128Mi", "-", "256Mi"]]
     assert "to set the suggested memory:" in lines
     assert ("  kubectl set resources deployment/memory-hog -n default -c app --limits=memory=256Mi "
@@ -44,8 +44,8 @@ def test_kinds_of_kill_side_by_side_and_exit_137_never_called_oom():
                             "-f", os.path.join(SCENARIOS, "08-evicted-memory-pressure"), "-A")
     assert code == 1
     table = {r[1]: r for r in rows(out)}
-    assert table["ledger-sync-q7c2m8vxbt-5wgzk"][6] == "SIGKILL-not-OOM"
-    assert table["ledger-sync-q7c2m8vxbt-5wgzk"][-1] == "-"
+    assert table["ledger-sync-7b89d4f797-2x9cg"][6] == "SIGKILL-not-OOM"
+    assert table["ledger-sync-7b89d4f797-2x9cg"][-1] == "-"
     assert table["batch-import-7xk4d9bfwq-h2xnr"][6] == "SystemOOM"
     assert table["cache-warmer-84c6f5d9b7-ws9zr"][6] == "Evicted"
     assert "14Gi at eviction" in out
@@ -95,7 +95,7 @@ def test_a_healthy_namespace_is_one_line_and_exit_0():
 
 def test_colour_marks_the_kind_and_keeps_the_columns_aligned():
     v = view_of(os.path.join(SCENARIOS, "03-resource-constraints"))
-    found = oom_killed.analyze(pod_context(v, "memory-hog-5c8d7f9b-xm4k2", "oomcheck"))
+    found = oom_killed.analyze(pod_context(v, "memory-hog-5bb769c8d4-2mz8t", "oomcheck"))
     plain = render_table(Report(findings=found)).splitlines()
     coloured = render_table(Report(findings=found), color=True).splitlines()
     assert "\x1b[31mOOMKilled\x1b[0m" in coloured[1]
@@ -105,7 +105,7 @@ def test_colour_marks_the_kind_and_keeps_the_columns_aligned():
 
 def test_cluster_text_in_the_table_cannot_drive_the_terminal():
     v = view_of(os.path.join(SCENARIOS, "03-resource-constraints"))
-    ctx = pod_context(v, "memory-hog-5c8d7f9b-xm4k2", "oomcheck")
+    ctx = pod_context(v, "memory-hog-5bb769c8d4-2mz8t", "oomcheck")
     f = oom_killed.analyze(ctx)[0]
     f.object.name = "evil\x1b]52;c;aGk=\x07pod"
     f.container = "app\x1b[2J"
@@ -117,13 +117,13 @@ def test_cluster_text_in_the_table_cannot_drive_the_terminal():
 def test_wide_json_and_name_are_the_other_plugins_views():
     path = os.path.join(SCENARIOS, "03-resource-constraints")
     _, wide, _ = oomcheck("-f", path, "-A", "-o", "wide")
-    assert wide.startswith("pod/memory-hog-5c8d7f9b-xm4k2 -n default  (Deployment memory-hog)")
+    assert wide.startswith("pod/memory-hog-5bb769c8d4-2mz8t -n default  (Deployment memory-hog)")
     assert "timeline (UTC):" in wide and "NAMESPACE" not in wide
     _, js, _ = oomcheck("-f", path, "-A", "-o", "json")
     doc = json.loads(js)
     assert doc["kind"] == "Report" and [f["reason"] for f in doc["findings"]] == ["OOMKilled"]
     _, names, _ = oomcheck("-f", path, "-A", "-o", "name")
-    assert names == "default/pod/memory-hog-5c8d7f9b-xm4k2\n"
+    assert names == "default/pod/memory-hog-5bb769c8d4-2mz8t\n"
     # why keeps its own view
-    report = Report(findings=oom_killed.analyze(pod_context(view_of(path), "memory-hog-5c8d7f9b-xm4k2")))
+    report = Report(findings=oom_killed.analyze(pod_context(view_of(path), "memory-hog-5bb769c8d4-2mz8t")))
     assert not render(report, "text", False, "why").startswith("NAMESPACE")

@@ -24,7 +24,7 @@ from typing import Dict, List, Optional
 
 import pytest
 
-from kdebug_core.sources.files import load
+from kdebug_core.sources.files import load, log_runs
 from tests.distribution import krew as krewlib
 from tests.standin.apiserver import StandInAPIServer
 
@@ -179,7 +179,7 @@ def standin():
 
     def start(*paths: str, **kw) -> StandInAPIServer:
         loaded = load(list(paths))
-        logs = {k: {"current": v, "previous": v} for k, v in loaded.logs.items()}
+        logs = log_runs(loaded)
         server = StandInAPIServer(objects=list(loaded.objects.values()), logs=logs, **kw).start()
         servers.append(server)
         return server

@@ -46,7 +46,7 @@ def kubectl_requests(server):
 def test_pod_names_and_kind_prefixes_for_a_new_word(cluster, tmp_path):
     server, kubeconfig = cluster
     names, directive, err = complete("why", "", kubeconfig=kubeconfig, home=str(tmp_path))
-    assert "crasher-7d4f5b8c-mk2n3" in names
+    assert "crasher-859cdd79dd-fp4lk" in names
     assert {"pod/", "deployment/", "statefulset/", "service/"} <= set(names)
     assert directive == 4 and err == ""
     reqs = kubectl_requests(server)
@@ -56,7 +56,7 @@ def test_pod_names_and_kind_prefixes_for_a_new_word(cluster, tmp_path):
 def test_names_are_filtered_by_the_typed_prefix(cluster, tmp_path):
     _, kubeconfig = cluster
     names, directive, _ = complete("probecheck", "cras", kubeconfig=kubeconfig, home=str(tmp_path))
-    assert names == ["crasher-7d4f5b8c-mk2n3"] and directive == 4
+    assert names == ["crasher-859cdd79dd-fp4lk"] and directive == 4
 
 
 def test_a_kind_prefix_alone_gets_no_space_after_it(cluster, tmp_path):
@@ -84,7 +84,7 @@ def test_endpoints_check_completes_services(cluster, tmp_path):
     server, kubeconfig = cluster
     names, directive, _ = complete("endpoints-check", "", kubeconfig=kubeconfig, home=str(tmp_path))
     assert "backend-service" in names and "service/" in names
-    assert "crasher-7d4f5b8c-mk2n3" not in names
+    assert "crasher-859cdd79dd-fp4lk" not in names
     assert [r.path for r in kubectl_requests(server)] == ["/api/v1/namespaces/default/services"]
 
 
@@ -139,7 +139,7 @@ def test_silent_when_the_cluster_cannot_be_reached(standin, tmp_path):
     kubeconfig = server.write_kubeconfig(str(tmp_path / "kubeconfig"), namespace="default")
     server.stop()
     names, directive, err = complete("why", "", kubeconfig=kubeconfig, home=str(tmp_path))
-    assert "crasher-7d4f5b8c-mk2n3" not in names and "deployment/" in names
+    assert "crasher-859cdd79dd-fp4lk" not in names and "deployment/" in names
     assert err == ""
     names, directive, err = complete("why", "-n", "", kubeconfig=kubeconfig, home=str(tmp_path))
     assert (names, directive, err) == ([], 4, "")

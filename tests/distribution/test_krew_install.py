@@ -59,7 +59,7 @@ def test_live_diagnosis_with_the_vendored_kubernetes(krew, sysbin, standin, tmp_
     result = run(["kubectl", "why", "deploy/crasher", "-o", "json"],
                  _env(krew, sysbin, tmp_path, kubeconfig), cwd=str(tmp_path))
     assert result.returncode == 1, result.stderr
-    assert ("CrashLoopBackOff", "crasher-7d4f5b8c-mk2n3") in result.reasons()
+    assert ("CrashLoopBackOff", "crasher-859cdd79dd-fp4lk") in result.reasons()
     ours = [r for r in server.requests if (r.header("User-Agent") or "").startswith("kdebug")]
     assert ours and all(r.method == "GET" for r in server.requests)
 
@@ -92,7 +92,7 @@ def test_the_documented_completion_one_liner_works_after_krew_install(krew, sysb
     kubeconfig = server.write_kubeconfig(str(tmp_path / "kubeconfig"), namespace="default")
     env["KUBECONFIG"] = kubeconfig
     pods = complete("why", ["cra"], env)
-    assert pods.stdout.splitlines() == ["crasher-7d4f5b8c-mk2n3", ":4"], pods.stdout + pods.stderr
+    assert pods.stdout.splitlines() == ["crasher-859cdd79dd-fp4lk", ":4"], pods.stdout + pods.stderr
     services = complete("endpoints-check", ["back"], env)
     assert services.stdout.splitlines() == ["backend-service", ":4"]
 

@@ -92,7 +92,7 @@ def _diagnose(deps, source, standin, tmp_path):
 def _check(result, deps):
     assert result["live_exit"] == 1
     live = {(f["reason"], f["object"]["name"]) for f in result["live"]["findings"]}
-    assert ("CrashLoopBackOff", "crasher-7d4f5b8c-mk2n3") in live
+    assert ("CrashLoopBackOff", "crasher-859cdd79dd-fp4lk") in live
     # The quantity parser is the kubernetes package's own file, loaded from this dependency tree.
     assert result["quantity_file"].startswith(deps)
     assert result["kubernetes_file"].startswith(deps)

@@ -55,7 +55,7 @@ def test_pip_installed_plugin_diagnoses_through_kubectl(venv, kubectl_only, tmp_
     env = bare_env([os.path.join(venv, "bin"), kubectl_only], str(tmp_path))
     result = run(["kubectl", "why", "-f", scenario("02-crashloop-backoff"), "-A", "-o", "json"], env)
     assert result.returncode == 1, result.stderr
-    assert ("CrashLoopBackOff", "crasher-7d4f5b8c-mk2n3") in result.reasons()
+    assert ("CrashLoopBackOff", "crasher-859cdd79dd-fp4lk") in result.reasons()
 
 
 @pytest.mark.parametrize("page", ["kubectl-why", "kubectl-endpoints-check", "kubectl-oomcheck",
@@ -82,7 +82,7 @@ def test_completion_through_kubectl_after_pip_install(venv, kubectl_only, standi
     kubeconfig = server.write_kubeconfig(str(tmp_path / "kubeconfig"), namespace="default")
     env = bare_env([os.path.join(venv, "bin"), kubectl_only], str(tmp_path), kubeconfig)
     result = complete("why", ["crash"], env)
-    assert result.stdout.splitlines() == ["crasher-7d4f5b8c-mk2n3", ":4"], result.stderr
+    assert result.stdout.splitlines() == ["crasher-859cdd79dd-fp4lk", ":4"], result.stderr
     result = complete("oomcheck", ["-n", ""], env)
     assert result.stdout.splitlines()[-1] == ":4"
     assert "default" in result.stdout.splitlines()

@@ -21,7 +21,7 @@ from typing import List, Optional
 
 import pytest
 
-from kdebug_core.sources.files import load
+from kdebug_core.sources.files import load, log_runs
 from tests.standin.apiserver import StandInAPIServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -66,9 +66,9 @@ class Cluster:
 
 
 def server_logs(loaded) -> dict:
-    # A dump holds each container's latest output, which for a crash-looping container is the
-    # previous (crashed) run: serve it as both.
-    return {key: {"current": text, "previous": text} for key, text in loaded.logs.items()}
+    # A dump holds each container's latest output: for a crash-looping container the previous
+    # (crashed) run, served as both; for a running one the current run only.
+    return log_runs(loaded)
 
 
 @pytest.fixture

@@ -20,9 +20,9 @@ def _two_contexts(api, tmp_path):
 
 def test_namespace_comes_from_the_current_context(cluster, kubectl, tmp_path):
     api = cluster(scenario("02-crashloop-backoff"), namespace="kube-system")
-    result = kubectl(api, "why", "crasher-7d4f5b8c-mk2n3")
+    result = kubectl(api, "why", "crasher-859cdd79dd-fp4lk")
     assert result.returncode == 2 and "namespace kube-system" in result.stderr
-    assert kubectl(api, "why", "crasher-7d4f5b8c-mk2n3", "-n", "default").returncode == 1
+    assert kubectl(api, "why", "crasher-859cdd79dd-fp4lk", "-n", "default").returncode == 1
 
 
 def test_context_flag_and_merged_kubeconfig_files(cluster, plugin, tmp_path):
@@ -30,8 +30,8 @@ def test_context_flag_and_merged_kubeconfig_files(cluster, plugin, tmp_path):
     ops, apps = _two_contexts(api, tmp_path)
     merged = f"{ops}{os.pathsep}{apps}"
     # current context (first file) is ops → kube-system: the pod is not there
-    assert plugin("kubectl-why", "crasher-7d4f5b8c-mk2n3", kubeconfig=merged).returncode == 2
-    result = plugin("kubectl-why", "crasher-7d4f5b8c-mk2n3", "--context", "apps", "-o", "json",
+    assert plugin("kubectl-why", "crasher-859cdd79dd-fp4lk", kubeconfig=merged).returncode == 2
+    result = plugin("kubectl-why", "crasher-859cdd79dd-fp4lk", "--context", "apps", "-o", "json",
                     kubeconfig=merged)
     assert result.returncode == 1 and result.reasons() == ["CrashLoopBackOff"]
     bad = plugin("kubectl-why", "x", "--context", "nope", kubeconfig=merged)
@@ -69,7 +69,7 @@ def test_no_configuration_at_all_is_exit_3_with_a_pointer_to_f(tmp_path, monkeyp
 
 
 def test_wide_output_adds_the_merged_timeline(plugin):
-    result = plugin("kubectl-why", "-f", scenario("02-crashloop-backoff"), "crasher-7d4f5b8c-mk2n3",
+    result = plugin("kubectl-why", "-f", scenario("02-crashloop-backoff"), "crasher-859cdd79dd-fp4lk",
                     "-o", "wide")
     assert result.returncode == 1
     timeline = result.stdout.split("timeline (UTC):", 1)[1].splitlines()
@@ -85,10 +85,10 @@ def test_offline_runs_take_the_namespace_from_the_context_too(cluster, plugin, t
     api = cluster(scenario("02-crashloop-backoff"))
     ops, apps = _two_contexts(api, tmp_path)
     merged = f"{ops}{os.pathsep}{apps}"
-    offline = plugin("kubectl-why", "-f", scenario("02-crashloop-backoff"), "crasher-7d4f5b8c-mk2n3",
+    offline = plugin("kubectl-why", "-f", scenario("02-crashloop-backoff"), "crasher-859cdd79dd-fp4lk",
                      kubeconfig=merged)
     assert offline.returncode == 2 and "kube-system" in offline.stderr
-    assert plugin("kubectl-why", "-f", scenario("02-crashloop-backoff"), "crasher-7d4f5b8c-mk2n3",
+    assert plugin("kubectl-why", "-f", scenario("02-crashloop-backoff"), "crasher-859cdd79dd-fp4lk",
                   "--context", "apps", kubeconfig=merged).returncode == 1
     assert api.requests == []  # -f never talks to the cluster, even with a kubeconfig
 
@@ -102,6 +102,6 @@ def test_a_token_file_ending_in_a_newline_works_as_with_kubectl(cluster, plugin,
     assert "tokenFile" in text
     cfg = tmp_path / "kubeconfig-tokenfile"
     cfg.write_text(text)
-    result = plugin("kubectl-why", "crasher-7d4f5b8c-mk2n3", "-o", "json", kubeconfig=str(cfg))
+    result = plugin("kubectl-why", "crasher-859cdd79dd-fp4lk", "-o", "json", kubeconfig=str(cfg))
     assert result.returncode == 1, result.stderr
     assert result.reasons() == ["CrashLoopBackOff"]

@@ -170,8 +170,8 @@ def _copy_into(objects, namespace):
 
     out = []
     for o in objects:
-        if o["metadata"]["name"] in ("kubernetes", "kube-root-ca.crt"):
-            continue
+        if o["metadata"]["name"] in ("kubernetes", "kube-root-ca.crt") or o["kind"] == "Node":
+            continue   # the cluster's own objects, and the node every scenario shows
         o = copy.deepcopy(o)
         o["metadata"]["namespace"] = namespace
         o["metadata"]["uid"] = new_uid(o["metadata"]["uid"])

@@ -55,7 +55,7 @@ def test_memory_hog_gets_a_limit_that_holds_256M_and_the_command_to_set_it(clust
     lines = result.stdout.splitlines()
     assert lines[0].split()[:3] == ["NAMESPACE", "POD", "CONTAINER"]
     row = lines[1].split()
-    assert row[:3] == ["default", "memory-hog-5c8d7f9b-xm4k2", "app"] and "OOMKilled" in row
+    assert row[:3] == ["default", "memory-hog-5bb769c8d4-2mz8t", "app"] and "OOMKilled" in row
     suggested = row[-1]
     assert memory_bytes(suggested) >= 256 * 1024 * 1024  # stress allocates 256M; 256Mi holds it
     assert (f"  kubectl set resources deployment/memory-hog -n default -c app --limits=memory={suggested} "

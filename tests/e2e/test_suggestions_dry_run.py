@@ -212,9 +212,9 @@ def test_the_dry_run_check_catches_a_bad_command(standin, tmp_path):
         _check("kubectl set resources deployment/memory-hog -n default -c app --limits=memory=lots",
                env, str(tmp_path))
     with pytest.raises(AssertionError):
-        _check("kubectl logs memory-hog-5c8d7f9b-xm4k2 -n default --prevous", env, str(tmp_path))
+        _check("kubectl logs memory-hog-5bb769c8d4-2mz8t -n default --prevous", env, str(tmp_path))
     with pytest.raises(AssertionError):
-        _check("kubectl debug memory-hog-5c8d7f9b-xm4k2 -n default --profil=general -- sh", env, str(tmp_path))
+        _check("kubectl debug memory-hog-5bb769c8d4-2mz8t -n default --profil=general -- sh", env, str(tmp_path))
     with pytest.raises(AssertionError):
         _check("kubectl patch deployment/memory-hog -n default --type=strategic -p '{\"spec\":", env,
                str(tmp_path))

@@ -39,14 +39,14 @@ def test_all_scenarios_at_once_offline(plugin):
 
 def test_image_pull_pod_in_text_names_cause_and_fix(cluster, kubectl):
     api = cluster(scenario("01-image-pull-error"))
-    result = kubectl(api, "why", "broken-image-5d6f8b4c7-xk9m2")
+    result = kubectl(api, "why", "broken-image-845fbd988f-kbm72")
     assert result.returncode == 1
     assert "ImagePullBackOff" in result.stdout
     assert "nonexistent/fake-image:v1.0.0" in result.stdout
     assert "kubectl set image deployment/broken-image -n default app=" in result.stdout
     # a single pod is read with a handful of targeted requests
     paths = [r.path for r in api.api_requests()]
-    assert "/api/v1/namespaces/default/pods/broken-image-5d6f8b4c7-xk9m2" in paths
+    assert "/api/v1/namespaces/default/pods/broken-image-845fbd988f-kbm72" in paths
     assert len(paths) <= 6, paths
 
 
@@ -61,7 +61,7 @@ def test_deployment_target_resolves_to_its_pods(cluster, kubectl):
 
 def test_crashloop_reads_previous_logs_with_tail(cluster, kubectl):
     api = cluster(scenario("02-crashloop-backoff"))
-    kubectl(api, "why", "crasher-7d4f5b8c-mk2n3", "--tail", "7")
+    kubectl(api, "why", "crasher-859cdd79dd-fp4lk", "--tail", "7")
     logs = [r for r in api.api_requests() if r.path.endswith("/log")]
     assert logs and logs[0].query.get("previous") == "true" and logs[0].query.get("tailLines") == "7"
     assert logs[0].query.get("container") == "app"
@@ -114,9 +114,9 @@ def test_a_cluster_wide_scan_makes_a_bounded_number_of_requests(cluster, kubectl
 
 def test_unknown_pod_exit_2_with_close_names(cluster, kubectl):
     api = cluster(scenario("02-crashloop-backoff"))
-    result = kubectl(api, "why", "crasher-7d4f5b8c-mk2n4")
+    result = kubectl(api, "why", "crasher-859cdd79dd-mk2n4")
     assert result.returncode == 2
-    assert "not found" in result.stderr and "crasher-7d4f5b8c-mk2n3" in result.stderr
+    assert "not found" in result.stderr and "crasher-859cdd79dd-fp4lk" in result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
 
 
@@ -153,7 +153,7 @@ def test_no_api_request_with_f(cluster, plugin):
 def test_name_output_pipes_into_why_stdin(cluster, kubectl):
     api = cluster(scenario("01-image-pull-error"), scenario("02-crashloop-backoff"))
     names = kubectl(api, "why", "-A", "-o", "name")
-    assert "default/pod/broken-image-5d6f8b4c7-xk9m2" in names.stdout.splitlines()
+    assert "default/pod/broken-image-845fbd988f-kbm72" in names.stdout.splitlines()
     piped = kubectl(api, "why", "-", "-o", "json", stdin=names.stdout)
     assert {"ImagePullBackOff", "CrashLoopBackOff"} <= set(piped.reasons())
 

@@ -28,9 +28,9 @@ from tests.standin.faults import Fault, FaultyStandIn
 
 # (plugin, scenario, single target)
 PLUGINS = [
-    ("why", "02-crashloop-backoff", "crasher-7d4f5b8c-mk2n3"),
+    ("why", "02-crashloop-backoff", "crasher-859cdd79dd-fp4lk"),
     ("oomcheck", "31-node-oom", "batch-import-7xk4d9bfwq-h2xnr"),
-    ("probecheck", "06-liveness-readiness", "probe-test-7d4f5b8c-m9k2n"),
+    ("probecheck", "06-liveness-readiness", "probe-test-84bd6894f8-zf4xl"),
     ("endpoints-check", "04-service-connectivity", "svc/backend-service"),
 ]
 # The subject's collection in each plugin's requests.
@@ -118,11 +118,11 @@ def test_transient_faults_change_no_finding(plugin_run, plugin, scenario_name, t
 
 def test_retry_after_is_honoured(plugin_run):
     # The flow-control 429 (plain text, Retry-After: 1) twice: kubectl waits and gets through.
-    result = plugin_run("why", "02-crashloop-backoff", ["crasher-7d4f5b8c-mk2n3"],
+    result = plugin_run("why", "02-crashloop-backoff", ["crasher-859cdd79dd-fp4lk"],
                         [Fault(r"/pods/crasher", "status", code=429, retry_after="1", times=2)], timeout="10s")
-    assert result.code == 1 and ("CrashLoopBackOff", "crasher-7d4f5b8c-mk2n3", "app") in result.findings()
+    assert result.code == 1 and ("CrashLoopBackOff", "crasher-859cdd79dd-fp4lk", "app") in result.findings()
     assert result.elapsed >= 2.0, "waited the server's Retry-After twice"
-    pod_gets = [r for r in result.server.requests if r.path.endswith("/pods/crasher-7d4f5b8c-mk2n3")]
+    pod_gets = [r for r in result.server.requests if r.path.endswith("/pods/crasher-859cdd79dd-fp4lk")]
     assert len(pod_gets) == 3
 
 
@@ -172,9 +172,9 @@ def test_a_persistent_fault_on_another_read_is_reported_as_incomplete(plugin_run
         assert result.elapsed < 6, f"{name}: the deadline bounds every read ({result.elapsed:.1f}s)"
 
 
-HEALTHY = [("probecheck", "24-healthy-probes", "docs-w9c7kbnt5s-hq6rd", r"/events$"),
+HEALTHY = [("probecheck", "24-healthy-probes", "docs-6bd85559ff-j78f2", r"/events$"),
            ("endpoints-check", "15-service-healthy", "svc/storefront", r"/pods$"),
-           ("why", "24-healthy-probes", "docs-w9c7kbnt5s-hq6rd", r"/events$")]
+           ("why", "24-healthy-probes", "docs-6bd85559ff-j78f2", r"/events$")]
 
 
 @pytest.mark.parametrize("mode", ["single", "scan"])
@@ -195,7 +195,7 @@ def test_a_500_on_a_pods_log_is_not_no_memory_kills(plugin_run):
 
 def test_a_500_on_secrets_does_not_drop_the_missing_key_silently(plugin_run):
     baseline = plugin_run("why", "10-missing-secret-key", ["-A"])
-    assert ("SecretKeyNotFound", "payments-api-5d9b7c6f48-r4hvn") in [f[:2] for f in baseline.findings()]
+    assert ("SecretKeyNotFound", "payments-api-8496f6466f-25w5d") in [f[:2] for f in baseline.findings()]
     result = plugin_run("why", "10-missing-secret-key", ["-A"], [Fault(r"/secrets$", "status", code=500, times=None)])
     assert result.code in (1, 3)
     assert any(i["resource"] == "secrets" and i["status"] == 500 for i in result.incomplete()), result
@@ -283,7 +283,7 @@ def test_hostile_text_from_the_cluster_is_neutralised_in_text_output(plugin_run,
     try:
         kubeconfig = server.write_kubeconfig(str(tmp_path / "kc"), namespace="default")
         out, err = io.StringIO(), io.StringIO()
-        code = run("why", ["crasher-7d4f5b8c-mk2n3", "--kubeconfig", kubeconfig, "-o", "wide"],
+        code = run("why", ["crasher-859cdd79dd-fp4lk", "--kubeconfig", kubeconfig, "-o", "wide"],
                    io.StringIO(""), out, err)
     finally:
         server.stop()
