@@ -264,3 +264,46 @@ def test_a_malformed_object_is_named_in_the_report_notes(tmp_path):
     assert f"{path}: left out pod shop/web-2: spec is a string where an object belongs" in doc["notes"]
     # The well-formed pod is still judged.
     assert code in (0, 1) and [f["object"]["name"] for f in doc["findings"]] == ["web-1"]
+
+
+def _restarted(state):
+    """scenarios/22-slow-start-liveness's container as captured (restartCount 3, lastState the killed
+    run), in the state `state`."""
+    pod = json.loads(json.dumps(POD))
+    pod["status"]["containerStatuses"] = [{
+        "name": "app", "restartCount": 3, "ready": False, "state": state,
+        "lastState": {"terminated": {"exitCode": 137, "reason": "Error", "containerID": "containerd://ac91",
+                                     "startedAt": "2026-12-05T18:27:15Z", "finishedAt": "2026-12-05T18:28:15Z"}}}]
+    return pod
+
+
+@pytest.mark.parametrize("state,previous_is_in_the_dump", [
+    ({"running": {"startedAt": "2026-12-05T18:28:15Z"}}, False),                      # a new run going on
+    ({"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 40s"}}, True),   # waits after the last run
+])
+def test_a_dumps_log_is_the_previous_run_only_when_the_container_is_not_running(tmp_path, state, previous_is_in_the_dump):
+    """cluster-info dump reads `kubectl logs` without --previous: for a running container that is
+    the run going on (22's capture: its first two lines, not the killed run's last ones)."""
+    d = tmp_path / "dump"
+    write(d, "shop/pods.json", json.dumps({"kind": "PodList", "apiVersion": "v1", "items": [_restarted(state)]}))
+    write(d, "shop/web-1/logs.txt", "==== START logs for container app of pod shop/web-1 ====\n"
+                                      "INFO loading model weights\n==== END logs for container app of pod shop/web-1 ====\n")
+    backend = FileBackend.from_paths([str(d)])
+    assert backend.logs("shop", "web-1", "app", previous=False, tail_lines=None).strip() == "INFO loading model weights"
+    previous = backend.logs("shop", "web-1", "app", previous=True, tail_lines=None)
+    assert (previous.strip() if previous else previous) == ("INFO loading model weights" if previous_is_in_the_dump else None)
+
+
+def test_the_slow_starters_capture_is_not_read_as_the_killed_runs_output():
+    """Scenario 22 was captured 16 s into the fourth run: probecheck keeps its diagnosis, and does not
+    present that run's first lines as the output before the kill."""
+    import os
+    from kdebug_core.main import run
+    out, err = io.StringIO(), io.StringIO()
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    code = run("probecheck", ["-f", os.path.join(root, "scenarios", "22-slow-start-liveness"), "-A", "-o", "json"],
+               stdout=out, stderr=err)
+    assert code == 1, err.getvalue()
+    f = [f for f in json.loads(out.getvalue())["findings"] if f["reason"] == "LivenessKillsSlowStart"][0]
+    assert "killed 3 times" in f["summary"]
+    assert not any(e.startswith("last output before the kill") for e in f["evidence"]), f["evidence"]
