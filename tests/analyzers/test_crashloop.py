@@ -4,17 +4,33 @@ import os
 
 from kdebug_core.analyzers.pod import crashloop
 from kdebug_core.analyzers.base import PodContext
-from kdebug_core.view import meta
+from kdebug_core.sources.files import FileBackend
+from kdebug_core.view import ClusterView, ViewOptions, meta
 from tests.helpers import fixture, only, pod_context, view_of
 
 
-def diagnose(name: str, pod: str, plugin: str = "why"):
-    """Findings of the crash-loop analyzer for one pod of a fixture (with its logs, if any)."""
+class _PreviousRunLogs(FileBackend):
+    """A fixture's `.logs.txt` is the crashed run's output, as `kubectl logs --previous` answers
+    it live, also for a container that is running again. (A cluster-info dump of a running
+    container holds its current run, so the files source does not answer that as the previous
+    run: sources/files.is_running.)"""
+
+    def logs(self, namespace, pod, container, previous, tail_lines):
+        return super().logs(namespace, pod, container, False, tail_lines)
+
+
+def crashloop_view(name: str) -> ClusterView:
+    """A cluster-wide view over a crashloop fixture and its logs, if any."""
     paths = [fixture("crashloop", name)]
     logs = paths[0].replace(".json", ".logs.txt")
     if os.path.exists(logs):
         paths.append(logs)
-    return crashloop.analyze(pod_context(view_of(*paths), pod, plugin))
+    return ClusterView(_PreviousRunLogs.from_paths(paths), ViewOptions(namespace=None, scan=True))
+
+
+def diagnose(name: str, pod: str, plugin: str = "why"):
+    """Findings of the crash-loop analyzer for one pod of a fixture (with its logs, if any)."""
+    return crashloop.analyze(pod_context(crashloop_view(name), pod, plugin))
 
 
 def evidence_of(finding) -> str:
@@ -203,11 +219,7 @@ def test_crashes_hours_ago_with_the_container_running_steadily_since_are_only_a_
 
 def _edited(name: str, pod: str, edit) -> PodContext:
     """A pod context over a fixture after `edit(pod)` changed the pod in place."""
-    paths = [fixture("crashloop", name)]
-    logs = paths[0].replace(".json", ".logs.txt")
-    if os.path.exists(logs):
-        paths.append(logs)
-    view = view_of(*paths)
+    view = crashloop_view(name)
     obj = next(p for p in view.list("Pod", None) if meta(p).get("name") == pod)
     edit(obj)
     return PodContext(view=view, pod=obj, plugin="why", owner=view.top_owner(obj))
