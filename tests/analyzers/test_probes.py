@@ -57,15 +57,15 @@ def container_patch(suggestion):
 
 def test_runbook_06_both_paths_404_restarts_and_the_fix_probes_root_for_both():
     view = view_of(os.path.join(SCENARIOS, "06-liveness-readiness"))
-    found = probes.analyze(pod_context(view, "probe-test-7d4f5b8c-m9k2n", "probecheck"))
+    found = probes.analyze(pod_context(view, "probe-test-84bd6894f8-zf4xl", "probecheck"))
     assert reasons(found) == ["LivenessProbeFailed", "ReadinessProbeFailed"]
     live, ready = only(found, "LivenessProbeFailed"), only(found, "ReadinessProbeFailed")
     for f, path in ((live, "/healthz"), (ready, "/ready")):
         assert f.cause == "HTTPStatus" and f.details["statusCode"] == 404
         assert f.container == "app" and f.severity == "error"
         assert path in f.summary and "404" in f.summary
-    assert "killed the container 7 times" in live.summary and "(6 restarts)" in live.summary
-    assert any("Killing (x7" in e for e in live.evidence)
+    assert "killed the container 5 times" in live.summary and "(5 restarts)" in live.summary
+    assert any("Killing (x5" in e for e in live.evidence)
     assert 'service "probe-test"' in ready.summary
     # Runbook Fix 1: probe / on port 80 for both, in one patch of the Deployment.
     fix = [s for s in live.suggestions if s.startswith("kubectl patch")][0]
@@ -77,10 +77,10 @@ def test_runbook_06_both_paths_404_restarts_and_the_fix_probes_root_for_both():
     # ... presented as a guess, with the command that checks it first.
     assert "guess" in fix.why
     # a GET as the kubelet sends it (curl -I would send a HEAD, which many frameworks answer 405)
-    assert ("kubectl exec probe-test-7d4f5b8c-m9k2n -n default -c app -- curl -s -o /dev/null "
+    assert ("kubectl exec probe-test-84bd6894f8-zf4xl -n default -c app -- curl -s -o /dev/null "
             "-w '%{http_code}\\n' http://localhost:80/") in live.suggestions
     assert not any("curl -sI" in s or "curl -I" in s for s in live.suggestions)
-    assert any(s.startswith("kubectl debug probe-test-7d4f5b8c-m9k2n") for s in live.suggestions)
+    assert any(s.startswith("kubectl debug probe-test-84bd6894f8-zf4xl") for s in live.suggestions)
 
 
 # ---- failing probes -----------------------------------------------------------------------------
@@ -484,11 +484,22 @@ def test_probe_now_is_bounded_in_scans(tmp_path, ready, expected):
     assert any("at most 20 probes per run" in n for n in view.notes) == (not ready)
 
 
-def test_probe_now_sends_nothing_to_a_container_waiting_to_restart():
-    backend = ProxyBackend(load([os.path.join(SCENARIOS, "06-liveness-readiness")]), lambda p: (200, "ok"))
+def test_probe_now_sends_nothing_to_a_container_waiting_to_restart(tmp_path):
+    """06 as captured, a moment later: the container waits in CrashLoopBackOff (the capture caught it
+    running its sixth run)."""
+    with open(os.path.join(SCENARIOS, "06-liveness-readiness", "cluster-state.json")) as fh:
+        doc = json.load(fh)
+    for pod in items(doc, "Pod"):
+        pod["status"]["containerStatuses"][0]["state"] = {"waiting": {
+            "reason": "CrashLoopBackOff",
+            "message": f"back-off 1m20s restarting failed container=app pod={pod['metadata']['name']}_default("
+                       f"{pod['metadata']['uid']})"}}
+    path = tmp_path / "06-waiting.json"
+    path.write_text(json.dumps(doc))
+    backend = ProxyBackend(load([str(path)]), lambda p: (200, "ok"))
     view = ClusterView(backend, ViewOptions(namespace=None))
     view.probe_now = True
-    found = probes.analyze(pod_context(view, "probe-test-7d4f5b8c-m9k2n", "probecheck"))
+    found = probes.analyze(pod_context(view, "probe-test-84bd6894f8-zf4xl", "probecheck"))
     assert backend.paths == []
     live = only(found, "LivenessProbeFailed")
     assert "probe now: GET /healthz not sent (container app is not running now: CrashLoopBackOff)" in live.evidence
@@ -540,10 +551,10 @@ def test_an_inferred_liveness_kill_supersedes_the_crash_loop_in_why():
 
 def test_a_killing_event_makes_the_verdict_confirmed():
     """The same pod with the kubelet's Killing event still there: 'killed by its liveness probe'."""
-    found = findings_for("probe-test-7d4f5b8c-m9k2n", os.path.join(SCENARIOS, "06-liveness-readiness"))
+    found = findings_for("probe-test-84bd6894f8-zf4xl", os.path.join(SCENARIOS, "06-liveness-readiness"))
     live = only(found, "LivenessProbeFailed")
     assert live.details["certainty"] == "confirmed" and "inferredFrom" not in live.details
-    assert live.summary.count("killed by its liveness probe: the kubelet killed the container 7 times") == 1
+    assert live.summary.count("killed by its liveness probe: the kubelet killed the container 5 times") == 1
     assert "no Killing event" not in live.summary
 
 
