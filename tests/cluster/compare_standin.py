@@ -31,7 +31,7 @@ META = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,applica
 META_ONE = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json"
 TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
 # Cells that depend on the time of the answer: a pod's Restarts ("3 (2m ago)") and Age.
-TIMED_COLUMNS = {"Restarts", "Age", "Created At", "Last Seen"}
+TIMED_COLUMNS = {"Restarts", "Age", "Created At", "Last Seen", "First Seen"}
 
 
 def real_client(kubeconfig):
@@ -191,6 +191,8 @@ def main():
          "/apis/events.k8s.io/v1/events?fieldSelector=involvedObject.name%3Dx", "application/json", None),
         ("one pod as Table", f"/api/v1/namespaces/default/pods/{rp}", TABLE, None),
         ("deployments as Table", "/apis/apps/v1/namespaces/default/deployments", TABLE, None),
+        ("events as Table", "/api/v1/namespaces/default/events?limit=1", TABLE, None),
+        ("services as Table (default convertor in the stand-in)", "/api/v1/namespaces/default/services", TABLE, None),
         ("Table without object", "/api/v1/namespaces/default/pods?includeObject=None", TABLE, None),
         ("metadata-only object asked of a list", "/api/v1/namespaces/default/pods", META_ONE, None),
         ("application/* Accept", "/api/v1/namespaces/default/pods", "application/*", None),

@@ -1254,10 +1254,11 @@ def _rfc3339nano(timestamp: Optional[str]) -> str:
 
 # --------------------------------------------------------------------------- #
 # Tables (Accept: application/json;as=Table;g=meta.k8s.io;v=v1), what `kubectl get` asks for.
-# Pods: pkg/printers/internalversion/printers.go printPod, with every column (the server's
-# TableConvertor prints Wide, pkg/printers/storage/storage.go). Other kinds: the default table
-# convertor of apiserver/pkg/registry/rest/table.go (Name, Created At); a real server has a
-# printer for each built-in kind (see tests/cluster/README.md).
+# Pods, events (both APIs print the core form) and deployments: pkg/printers/internalversion/
+# printers.go printPod, printEvent, printDeployment, with every column (the server's TableConvertor
+# prints Wide, pkg/printers/storage/storage.go). Other kinds: the default table convertor of
+# apiserver/pkg/registry/rest/table.go (Name, Created At); a real server has a printer for each
+# built-in kind (see tests/cluster/README.md).
 # --------------------------------------------------------------------------- #
 
 # metav1.ObjectMeta{}.SwaggerDoc(), v1.PodStatus{}.SwaggerDoc(), v1.PodSpec{}.SwaggerDoc() (v0.34.4)
@@ -1305,6 +1306,42 @@ POD_COLUMNS = [
     _column("Node", _DOC_NODE_NAME, priority=1),
     _column("Nominated Node", _DOC_NOMINATED, priority=1),
     _column("Readiness Gates", _DOC_GATES, priority=1),
+]
+# v1.Event{}.SwaggerDoc(), v1.ObjectReference{}.SwaggerDoc(), extensions/v1beta1 Deployment docs
+_DOC_FIELD_PATH = (
+    "If referring to a piece of an object instead of an entire object, this string should contain a valid "
+    "JSON/Go field access statement, such as desiredState.manifest.containers[2]. For example, if the object "
+    "reference is to a container within a pod, this would take on a value like: \"spec.containers{name}\" "
+    "(where \"name\" refers to the name of the container that triggered the event) or if no container name "
+    "is specified \"spec.containers[2]\" (container with index 2 in this pod). This syntax is chosen only to "
+    "have some well-defined way of referencing a part of an object.")
+EVENT_COLUMNS = [
+    _column("Last Seen", "The time at which the most recent occurrence of this event was recorded."),
+    _column("Type", "Type of this event (Normal, Warning), new types could be added in the future"),
+    _column("Reason", "This should be a short, machine understandable string that gives the reason for the "
+                      "transition into the object's current status."),
+    _column("Object", "The object that this event is about."),
+    _column("Subobject", _DOC_FIELD_PATH, priority=1),
+    _column("Source", "The component reporting this event. Should be a short machine understandable string.",
+            priority=1),
+    _column("Message", "A human-readable description of the status of this operation."),
+    _column("First Seen", "The time at which the event was first recorded. (Time of server receipt is in "
+                          "TypeMeta.)", priority=1),
+    _column("Count", "The number of times this event has occurred.", priority=1),
+    _column("Name", _DOC_NAME, format_="name", priority=1),
+]
+DEPLOYMENT_COLUMNS = [
+    _column("Name", _DOC_NAME, format_="name"),
+    _column("Ready", "Number of the pod with ready state"),
+    _column("Up-to-date", "Total number of non-terminating pods targeted by this deployment that have the "
+                          "desired template spec."),
+    _column("Available", "Total number of available non-terminating pods (ready for at least "
+                         "minReadySeconds) targeted by this deployment."),
+    _column("Age", _DOC_CREATED),
+    _column("Containers", "Names of each container in the template.", priority=1),
+    _column("Images", "Images referenced by each container in the template.", priority=1),
+    _column("Selector", "Label selector for pods. Existing ReplicaSets whose pods are selected by this will be "
+                        "the ones affected by this deployment.", priority=1),
 ]
 DEFAULT_COLUMNS = [_column("Name", _DOC_NAME, format_="name"),
                    _column("Created At", _DOC_CREATED, type_="date")]
@@ -1462,6 +1499,56 @@ def pod_row_cells(pod: dict, now: datetime) -> Tuple[List[str], Optional[List[di
              _since((pod.get("metadata") or {}).get("creationTimestamp"), now),
              pod_ip, spec.get("nodeName") or "<none>", status.get("nominatedNodeName") or "<none>", gates_shown]
     return cells, row_conditions
+
+
+def event_row_cells(ev: dict, now: datetime) -> List[Any]:
+    """printEvent (Wide); `ev` in its core/v1 form."""
+    first = _since(ev.get("firstTimestamp") or ev.get("eventTime"), now)
+    last = _since(ev.get("lastTimestamp"), now) if ev.get("lastTimestamp") else first
+    count = int(ev.get("count") or 0)
+    series = ev.get("series")
+    if series is not None:
+        last = _since(series.get("lastObservedTime"), now)
+        count = int(series.get("count") or 0)
+    elif count == 0:
+        count = 1  # singleton events have no count in the new API
+    involved = ev.get("involvedObject") or {}
+    kind = str(involved.get("kind") or "").lower()
+    target = f"{kind}/{involved['name']}" if involved.get("name") else kind
+    source = ev.get("source") or {}
+    component = source.get("component") or ev.get("reportingComponent") or ""
+    host = source.get("host") or ev.get("reportingInstance") or ""
+    return [last, ev.get("type") or "", ev.get("reason") or "", target, involved.get("fieldPath") or "",
+            f"{component}, {host}" if host else component, str(ev.get("message") or "").strip(), first, count,
+            (ev.get("metadata") or {}).get("name", "")]
+
+
+def _selector_string(selector: Any) -> str:
+    # metav1.LabelSelectorAsSelector(...).String(): requirements sorted by key, joined by ",".
+    if not isinstance(selector, dict):
+        return ""
+    reqs = [(k, f"{k}={v}") for k, v in (selector.get("matchLabels") or {}).items()]
+    for expr in selector.get("matchExpressions") or []:
+        key, op, values = expr.get("key", ""), expr.get("operator", ""), sorted(expr.get("values") or [])
+        shown = {"In": f"{key} in ({','.join(values)})", "NotIn": f"{key} notin ({','.join(values)})",
+                 "Exists": key, "DoesNotExist": f"!{key}"}.get(op)
+        if shown is None:
+            return "<invalid>"
+        reqs.append((key, shown))
+    return ",".join(text for _, text in sorted(reqs, key=lambda r: r[0]))
+
+
+def deployment_row_cells(dep: dict, now: datetime) -> List[Any]:
+    """printDeployment (Wide)."""
+    spec, status = dep.get("spec") or {}, dep.get("status") or {}
+    replicas = spec.get("replicas")
+    replicas = 1 if replicas is None else int(replicas)  # defaulted on create
+    containers = (((spec.get("template") or {}).get("spec") or {}).get("containers")) or []
+    return [(dep.get("metadata") or {}).get("name", ""), f"{int(status.get('readyReplicas') or 0)}/{replicas}",
+            int(status.get("updatedReplicas") or 0), int(status.get("availableReplicas") or 0),
+            _since((dep.get("metadata") or {}).get("creationTimestamp"), now),
+            ",".join(c.get("name", "") for c in containers), ",".join(c.get("image", "") for c in containers),
+            _selector_string(spec.get("selector"))]
 
 
 def _default_cells(obj: dict) -> List[str]:
@@ -2010,13 +2097,21 @@ class StandInAPIServer:
             raise bad_request("Unable to convert to Table as requested: includeObject: Invalid value: "
                               f"{json.dumps(include)}: must be 'Metadata', 'Object', 'None', or empty")
         now = self._now()
-        is_pod = (rtype.group, rtype.plural) == ("", "pods")
+        printer = (rtype.group, rtype.plural)
+        columns = {("", "pods"): POD_COLUMNS, ("", "events"): EVENT_COLUMNS,
+                   ("events.k8s.io", "events"): EVENT_COLUMNS,
+                   ("apps", "deployments"): DEPLOYMENT_COLUMNS}.get(printer, DEFAULT_COLUMNS)
         rows = []
         for obj in pairs:
-            if is_pod:
+            conditions = None
+            if printer == ("", "pods"):
                 cells, conditions = pod_row_cells(obj, now)
+            elif printer in (("", "events"), ("events.k8s.io", "events")):
+                cells = event_row_cells(obj, now)
+            elif printer == ("apps", "deployments"):
+                cells = deployment_row_cells(obj, now)
             else:
-                cells, conditions = _default_cells(obj), None
+                cells = _default_cells(obj)
             row: Dict[str, Any] = {"cells": cells}
             if conditions:
                 row["conditions"] = conditions
@@ -2028,7 +2123,7 @@ class StandInAPIServer:
                 row["object"] = _partial(obj, version)
             rows.append(row)
         return {"kind": "Table", "apiVersion": f"meta.k8s.io/{version}", "metadata": list_meta,
-                "columnDefinitions": POD_COLUMNS if is_pod else DEFAULT_COLUMNS, "rows": rows}
+                "columnDefinitions": columns, "rows": rows}
 
     def _get(self, rtype: ResourceType, namespace: str, name: str, query: Dict[str, str],
              headers: Dict[str, str]) -> Tuple[int, str, bytes]:

@@ -521,13 +521,42 @@ def test_pods_as_table_have_the_pod_printers_columns_and_cells():
                                                   "message": "The pod has completed successfully."}]
 
 
+def test_deployments_and_events_as_tables_have_their_printers_columns():
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment",
+                  "metadata": {"name": "web", "namespace": "default", "creationTimestamp": "2024-05-01T11:50:00Z"},
+                  "spec": {"replicas": 3, "selector": {"matchLabels": {"tier": "front", "app": "web"},
+                                                       "matchExpressions": [{"key": "env", "operator": "In",
+                                                                             "values": ["prod", "canary"]}]},
+                           "template": {"spec": {"containers": [{"name": "app", "image": "web:2"},
+                                                                {"name": "proxy", "image": "envoy:1"}]}}},
+                  "status": {"readyReplicas": 2, "updatedReplicas": 3, "availableReplicas": 2}}
+    backoff = event("web-1.1", "web-1", "BackOff")
+    backoff.update(count=7, firstTimestamp="2024-05-01T11:00:00Z", lastTimestamp="2024-05-01T11:59:30Z",
+                   message="Back-off restarting failed container app\n")
+    backoff["involvedObject"]["fieldPath"] = "spec.containers{app}"
+    backoff["source"]["host"] = "node-1"
+    with StandInAPIServer(objects=[deployment, backoff], now=lambda: NOW) as api:
+        code, table = http_json(api, "/apis/apps/v1/namespaces/default/deployments", accept=TABLE_ACCEPT)
+        assert [c["name"] for c in table["columnDefinitions"]] == [
+            "Name", "Ready", "Up-to-date", "Available", "Age", "Containers", "Images", "Selector"]
+        assert table["rows"][0]["cells"] == ["web", "2/3", 3, 2, "10m", "app,proxy", "web:2,envoy:1",
+                                             "app=web,env in (canary,prod),tier=front"]
+        for path in ("/api/v1/namespaces/default/events", "/apis/events.k8s.io/v1/namespaces/default/events"):
+            code, table = http_json(api, path, accept=TABLE_ACCEPT)
+            assert [c["name"] for c in table["columnDefinitions"]] == [
+                "Last Seen", "Type", "Reason", "Object", "Subobject", "Source", "Message", "First Seen", "Count",
+                "Name"], path
+            assert table["rows"][0]["cells"] == ["30s", "Warning", "BackOff", "pod/web-1", "spec.containers{app}",
+                                                 "kubelet, node-1", "Back-off restarting failed container app",
+                                                 "60m", 7, "web-1.1"], path
+
+
 def test_tables_of_other_kinds_page_and_carry_the_object_asked_for(api):
-    code, table = http_json(api, "/apis/apps/v1/namespaces/default/deployments?includeObject=Object",
-                            accept=TABLE_ACCEPT)
-    # apiserver/pkg/registry/rest/table.go, the default convertor
+    code, table = http_json(api, "/api/v1/namespaces/default/secrets?includeObject=Object", accept=TABLE_ACCEPT)
+    # apiserver/pkg/registry/rest/table.go, the default convertor (a real server prints Type, Data too)
     assert [c["name"] for c in table["columnDefinitions"]] == ["Name", "Created At"]
-    assert table["rows"][0]["cells"] == ["web", "0001-01-01T00:00:00Z"]
-    assert table["rows"][0]["object"]["kind"] == "Deployment"
+    assert table["rows"][0]["cells"] == ["db-pass", "0001-01-01T00:00:00Z"]
+    assert table["rows"][0]["object"]["kind"] == "Secret"
     code, table = http_json(api, "/api/v1/pods?limit=2&includeObject=None", accept=TABLE_ACCEPT)
     assert len(table["rows"]) == 2 and table["rows"][0]["object"] is None
     assert table["metadata"]["continue"] and table["metadata"]["remainingItemCount"] == 3
