@@ -62,7 +62,7 @@ FAILING = [
     ("30-exit-137-not-oom", "ledger-sync-7b89d4f797-2x9cg"),
     ("31-node-oom", "batch-import-7xk4d9bfwq-h2xnr"),
     ("21-exec-probe-failing", "heartbeat-7bd4cf5cf6-dwnwk"),
-    ("09-init-container-crash", "orders-api-bdc948fdd-pjp82"),
+    ("09-init-container-crash", "orders-api-65ff49bd55-gms5j"),
 ]
 
 

@@ -41,6 +41,7 @@ NOTES_PER_FILE = 3                      # left-out objects named per file; the r
 
 _LOG_START = re.compile(r"^==== START logs for container (\S+) of pod ([^/\s]+)/(\S+) ====\s*$")
 _LOG_END = re.compile(r"^==== END logs for container (\S+) of pod ([^/\s]+)/(\S+) ====\s*$")
+_DUMP_LOG_ERROR = re.compile(r"^(?:Request log error|Create log request error): .*\n?\Z", re.M)
 _READABLE_EXT = (".json", ".yaml", ".yml", ".txt", ".log")
 
 
@@ -205,7 +206,11 @@ def _parse_log_section(text: str, pos: int, origin: str, loaded: Loaded) -> int:
         body = text[body_start:end]
         nl = text.find("\n", end)
         after = nl + 1 if nl >= 0 else len(text)
-    loaded.logs[(ns, pod, container)] = body
+    # cluster-info dump writes its own failure to read a log where the log would be
+    # (kubectl clusterinfo_dump.go): "Request log error: ..." for a container that never ran.
+    body = _DUMP_LOG_ERROR.sub("", body)
+    if body.strip():
+        loaded.logs[(ns, pod, container)] = body
     return after
 
 

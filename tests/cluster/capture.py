@@ -7,7 +7,7 @@
     capture.py moment MANIFEST_DIR TIMEOUT
         wait until the scenarios whose expected.yaml names a crash loop are in their back-off
         (a crash-looping container is `terminated: Error` or running between two back-offs)
-    capture.py split DIR MANIFEST_DIR
+    capture.py split DIR MANIFEST_DIR [SCENARIO...]
         for each scenario applied (realize.py's MANIFEST_DIR/<name>.yaml): its objects, events and
         pod logs from the snapshot into scenarios/<name>/ (tests/realcluster/scenarios/<name>/ for
         the real-cluster-only ones): cluster-state.json, pod-logs.txt, capture.yaml (where and
@@ -230,7 +230,7 @@ def rename_expected(name, mapping):
         fh.write(text)
 
 
-def split(capdir, mdir):
+def split(capdir, mdir, only=()):
     with open(os.path.join(capdir, "cluster-state.json")) as fh:
         items = json.load(fh)["items"]
     with open(os.path.join(capdir, "version.json")) as fh:
@@ -249,6 +249,8 @@ def split(capdir, mdir):
     taken = max([taken] + [e.get("lastTimestamp") or e.get("eventTime") or "" for e in items if e["kind"] == "Event"])
     all_renames = {}
     for name, docs in manifests.items():
+        if only and name not in only:
+            continue
         out = scenario_dir(name)
         os.makedirs(out, exist_ok=True)
         others = {key(d) for n, ds in manifests.items() if n != name for d in ds}
@@ -340,7 +342,7 @@ def main():
     elif cmd == ["moment"]:
         moment(sys.argv[2], float(sys.argv[3]))
     elif cmd == ["split"]:
-        split(sys.argv[2], sys.argv[3])
+        split(sys.argv[2], sys.argv[3], set(sys.argv[4:]))
     else:
         sys.exit(__doc__)
 

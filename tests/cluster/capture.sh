@@ -25,5 +25,7 @@ apply_scenarios "$manifests"
 wait_failures "$manifests" || die "some scenarios never reached their failure: nothing captured"
 "$VENV_BIN/python" "$CLUSTER_DIR/capture.py" moment "$manifests" 300
 "$VENV_BIN/python" "$CLUSTER_DIR/capture.py" snapshot "$OUT/snapshot"
-"$VENV_BIN/python" "$CLUSTER_DIR/capture.py" split "$OUT/snapshot" "$manifests"
+# KDEBUG_CAPTURE_ONLY="09-init-container-crash ...": re-capture only those scenarios
+# shellcheck disable=SC2086
+"$VENV_BIN/python" "$CLUSTER_DIR/capture.py" split "$OUT/snapshot" "$manifests" ${KDEBUG_CAPTURE_ONLY:-}
 log "captured into scenarios/ and tests/realcluster/scenarios/; renames: $OUT/snapshot/renames.json"

@@ -40,8 +40,9 @@ mkdir -p /tmp/www && touch /tmp/www/health /tmp/www/ready
 log "model loaded; serving on :8080"
 exec httpd -f -p 8080 -h /tmp/www'''
 
+# busybox's nc (Debian's build) has no -z: a connection closed at once by </dev/null is the check
 MIGRATE = r'''echo "Applying migrations to $DB_HOST:$DB_PORT ..."
-if err=$(nc -z -w 5 "$DB_HOST" "$DB_PORT" 2>&1); then echo "migrations applied"; exit 0; fi
+if err=$(nc -w 5 "$DB_HOST" "$DB_PORT" </dev/null 2>&1); then echo "migrations applied"; exit 0; fi
 echo "migration failed: cannot connect to $DB_HOST:$DB_PORT: ${err:-connection refused}" >&2
 exit 1'''
 

@@ -307,3 +307,17 @@ def test_the_slow_starters_capture_is_not_read_as_the_killed_runs_output():
     f = [f for f in json.loads(out.getvalue())["findings"] if f["reason"] == "LivenessKillsSlowStart"][0]
     assert "killed 3 times" in f["summary"]
     assert not any(e.startswith("last output before the kill") for e in f["evidence"]), f["evidence"]
+
+
+def test_a_dumps_own_log_error_is_not_the_containers_output(tmp_path):
+    """kubectl cluster-info dump writes "Request log error: ..." where it could not read a log
+    (scenarios/09 as captured: the app container waits behind its failing init container)."""
+    d = tmp_path / "dump"
+    pod = json.loads(json.dumps(POD))
+    write(d, "shop/pods.json", json.dumps({"kind": "PodList", "apiVersion": "v1", "items": [pod]}))
+    write(d, "shop/web-1/logs.txt",
+          "==== START logs for container app of pod shop/web-1 ====\n"
+          "Request log error: the server rejected our request for an unknown reason (get pods web-1)\n"
+          "==== END logs for container app of pod shop/web-1 ====\n")
+    backend = FileBackend.from_paths([str(d)])
+    assert backend.logs("shop", "web-1", "app", previous=False, tail_lines=None) is None

@@ -63,7 +63,7 @@ def test_the_log_budget_goes_to_the_pods_that_need_a_log_most(cluster, kubectl):
     assert any("nslookup orders-db.default.svc.cluster.local" in s for s in f["suggestions"])
     log_reads = [r for r in api.api_requests() if r.path.endswith("/log")]
     pods = {r.path.split("/")[-2] for r in log_reads}
-    assert "orders-api-bdc948fdd-pjp82" in pods and len(pods) == 5
+    assert "orders-api-65ff49bd55-gms5j" in pods and len(pods) == 5
     # and what it did not read, it says, with the way to read everything
     text = kubectl(api, "why", "-A").stdout
     assert "use --logs to read them all" in text

@@ -57,14 +57,28 @@ class Probe:
     def success_threshold(self) -> int:
         return self.setting("successThreshold")
 
+    # The kubelet's prober worker ticks every periodSeconds from when the pod's worker started, not
+    # from the container's start, and skips ticks inside initialDelaySeconds
+    # (pkg/kubelet/prober/worker.go): the first counted check lands 0 to one period after the
+    # delay, and the verdict failureThreshold - 1 periods after that. Seen on the test cluster:
+    # 22's liveness (delay 10, 3 x 10s) killed each run 30s after its start.
     @property
     def budget(self) -> int:
-        """Seconds the app gets before the probe's verdict lands: delay + failures × period."""
+        """The most seconds the app gets before the verdict lands: delay + failures × period."""
         return self.initial_delay + self.failure_threshold * self.period
 
+    @property
+    def budget_min(self) -> int:
+        """The fewest: the first check right at the end of the delay."""
+        return self.initial_delay + (self.failure_threshold - 1) * self.period
+
+    def budget_range(self) -> str:
+        return f"{self.budget_min}–{self.budget}s" if self.budget_min != self.budget else f"{self.budget}s"
+
     def budget_text(self) -> str:
-        return (f"budget {self.budget}s = initialDelaySeconds {self.initial_delay} + "
-                f"failureThreshold {self.failure_threshold} × periodSeconds {self.period}")
+        return (f"budget {self.budget_range()}: initialDelaySeconds {self.initial_delay}, then "
+                f"failureThreshold {self.failure_threshold} failed checks periodSeconds {self.period} "
+                f"apart, the first 0–{self.period}s after the delay")
 
     # ---- handler ------------------------------------------------------------------------------
     @property
@@ -127,7 +141,7 @@ class Probe:
     def effective(self) -> dict:
         """The probe with defaults filled in (for -o json details)."""
         out = {"type": self.handler_key, **{k: self.setting(k) for k in DEFAULTS},
-               "budgetSeconds": self.budget}
+               "budgetSeconds": self.budget, "budgetMinSeconds": self.budget_min}
         if self.handler_key in ("httpGet", "tcpSocket", "grpc"):
             out["port"] = self.port
         if self.is_http:

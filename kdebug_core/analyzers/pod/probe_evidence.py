@@ -417,7 +417,9 @@ class ProbeEvidence:
                     shown += 1
                     lines.append(ctx.describe_event(item.event))
             if f.count > 1 and f.first and f.last:
-                lines.append(f"{kind} probe failed {f.count} times, first {ago(ctx, f.first)} ago, "
+                # at least: the kubelet stops recording a busy pod's events (25, then one per
+                # 5 minutes: client-go tools/record/events_cache.go), and events expire
+                lines.append(f"{kind} probe failed at least {f.count} times, first {ago(ctx, f.first)} ago, "
                              f"last {ago(ctx, f.last)} ago")
         for ev in self.kills.get(kind, [])[-1:]:
             lines.append(ctx.describe_event(ev))
