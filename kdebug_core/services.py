@@ -113,6 +113,8 @@ def build_service_report(view: ClusterView, opts: Options, targets: List[Target]
     plugin = opts.plugin.name
     diagnose = diagnose or PodDiagnosis(view, "why")  # one per run: each pod diagnosed once
     services = select_services(view, opts, targets, namespace)
+    # a scan's log budget goes to the pods behind the Services judged, not to every pod in scope
+    view.set_log_subjects([p for svc in services for p in ServiceContext(view, svc, plugin).pods()])
     for svc in services:
         found, gaps = judge_service(view, svc, plugin, diagnose)
         report.findings.extend(found)
