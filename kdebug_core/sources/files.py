@@ -33,6 +33,7 @@ from ..errors import InputError
 from ..kinds import BY_KIND
 from ..labels import matches, parse_selector
 from ..timeutil import parse_time
+from .logtext import container_output
 from .shape import describe, problem
 
 MAX_FILE_BYTES = 256 * 1024 * 1024      # default for KDEBUG_MAX_FILE_BYTES
@@ -41,7 +42,6 @@ NOTES_PER_FILE = 3                      # left-out objects named per file; the r
 
 _LOG_START = re.compile(r"^==== START logs for container (\S+) of pod ([^/\s]+)/(\S+) ====\s*$")
 _LOG_END = re.compile(r"^==== END logs for container (\S+) of pod ([^/\s]+)/(\S+) ====\s*$")
-_DUMP_LOG_ERROR = re.compile(r"^(?:Request log error|Create log request error): .*\n?\Z", re.M)
 _READABLE_EXT = (".json", ".yaml", ".yml", ".txt", ".log")
 
 
@@ -206,10 +206,9 @@ def _parse_log_section(text: str, pos: int, origin: str, loaded: Loaded) -> int:
         body = text[body_start:end]
         nl = text.find("\n", end)
         after = nl + 1 if nl >= 0 else len(text)
-    # cluster-info dump writes its own failure to read a log where the log would be
-    # (kubectl clusterinfo_dump.go): "Request log error: ..." for a container that never ran.
-    body = _DUMP_LOG_ERROR.sub("", body)
-    if body.strip():
+    # the dump's or the kubelet's error where the log would be is no log (logtext.py)
+    body = container_output(body)
+    if body is not None:
         loaded.logs[(ns, pod, container)] = body
     return after
 

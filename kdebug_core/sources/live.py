@@ -22,6 +22,7 @@ from urllib.parse import quote, urlencode, urlparse
 from ..errors import ClusterError, Forbidden, NotServed, ReadFailed, UsageError
 from ..kinds import BY_KIND
 from ..sanitize import one_line
+from .logtext import KUBELET_LOG_ERROR
 
 PAGE_SIZE = 500
 # Accept header for metadata-only reads: the server strips everything but metadata, so Secret
@@ -487,7 +488,7 @@ class LiveBackend:
             self._fail("pods/log", namespace, self._not_kubernetes(status, headers, body)
                        if not self._verified else "the answer is an HTML page, not a log", status)
         text = body.decode("utf-8", errors="replace")
-        if _KUBELET_LOG_ERROR.fullmatch(text.strip()):
+        if KUBELET_LOG_ERROR.fullmatch(text.strip()):
             # The kubelet's own error, written into an answer it had already started as 200 (the
             # runtime no longer has that container: pkg/kubelet/kubelet_pods.go
             # GetKubeletContainerLogs, seen on kube-apiserver v1.34.4): not the container's output.
@@ -509,7 +510,6 @@ class LiveBackend:
         return status, body.decode("utf-8", errors="replace")
 
 
-_KUBELET_LOG_ERROR = re.compile(r"unable to retrieve container logs for \S+")
 
 
 def _json_object(body: bytes) -> Optional[dict]:

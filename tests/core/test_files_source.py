@@ -321,3 +321,16 @@ def test_a_dumps_own_log_error_is_not_the_containers_output(tmp_path):
           "==== END logs for container app of pod shop/web-1 ====\n")
     backend = FileBackend.from_paths([str(d)])
     assert backend.logs("shop", "web-1", "app", previous=False, tail_lines=None) is None
+
+
+def test_the_kubelets_own_log_error_in_a_dump_is_not_the_containers_output(tmp_path):
+    """tests/realcluster/scenarios/98 as captured: an evicted pod's container is gone, and the
+    kubelet answered the dump's log request with its error text (no newline before END)."""
+    d = tmp_path / "dump"
+    write(d, "shop/pods.json", json.dumps({"kind": "PodList", "apiVersion": "v1", "items": [POD]}))
+    write(d, "shop/web-1/logs.txt",
+          "==== START logs for container app of pod shop/web-1 ====\n"
+          "unable to retrieve container logs for containerd://2abda54fdd960ca589d8aa882dbcda9886008bf7d89b3d24e2a6620e016f614b"
+          "==== END logs for container app of pod shop/web-1 ====\n")
+    backend = FileBackend.from_paths([str(d)])
+    assert backend.logs("shop", "web-1", "app", previous=False, tail_lines=None) is None
