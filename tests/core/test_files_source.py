@@ -309,28 +309,18 @@ def test_the_slow_starters_capture_is_not_read_as_the_killed_runs_output():
     assert not any(e.startswith("last output before the kill") for e in f["evidence"]), f["evidence"]
 
 
-def test_a_dumps_own_log_error_is_not_the_containers_output(tmp_path):
-    """kubectl cluster-info dump writes "Request log error: ..." where it could not read a log
-    (scenarios/09 as captured: the app container waits behind its failing init container)."""
-    d = tmp_path / "dump"
-    pod = json.loads(json.dumps(POD))
-    write(d, "shop/pods.json", json.dumps({"kind": "PodList", "apiVersion": "v1", "items": [pod]}))
-    write(d, "shop/web-1/logs.txt",
-          "==== START logs for container app of pod shop/web-1 ====\n"
-          "Request log error: the server rejected our request for an unknown reason (get pods web-1)\n"
-          "==== END logs for container app of pod shop/web-1 ====\n")
-    backend = FileBackend.from_paths([str(d)])
-    assert backend.logs("shop", "web-1", "app", previous=False, tail_lines=None) is None
-
-
-def test_the_kubelets_own_log_error_in_a_dump_is_not_the_containers_output(tmp_path):
-    """tests/realcluster/scenarios/98 as captured: an evicted pod's container is gone, and the
-    kubelet answered the dump's log request with its error text (no newline before END)."""
+@pytest.mark.parametrize("text", [
+    # kubectl cluster-info dump's own failure to read a log, written in its place (scenarios/09 as
+    # captured: the app container waits behind its failing init container)
+    "Request log error: the server rejected our request for an unknown reason (get pods web-1)\n",
+    # the kubelet's error when the container is gone (tests/realcluster/scenarios/98 as captured: an
+    # evicted pod), with no newline before the END line
+    "unable to retrieve container logs for containerd://2abda54fdd960ca589d8aa882dbcda9886008bf7d89b3d24e2a6620e016f614b",
+])
+def test_an_error_where_the_log_should_be_is_not_the_containers_output(tmp_path, text):
     d = tmp_path / "dump"
     write(d, "shop/pods.json", json.dumps({"kind": "PodList", "apiVersion": "v1", "items": [POD]}))
-    write(d, "shop/web-1/logs.txt",
-          "==== START logs for container app of pod shop/web-1 ====\n"
-          "unable to retrieve container logs for containerd://2abda54fdd960ca589d8aa882dbcda9886008bf7d89b3d24e2a6620e016f614b"
-          "==== END logs for container app of pod shop/web-1 ====\n")
+    write(d, "shop/web-1/logs.txt", "==== START logs for container app of pod shop/web-1 ====\n" + text
+          + "==== END logs for container app of pod shop/web-1 ====\n")
     backend = FileBackend.from_paths([str(d)])
     assert backend.logs("shop", "web-1", "app", previous=False, tail_lines=None) is None
