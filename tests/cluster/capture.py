@@ -7,6 +7,9 @@
     capture.py moment MANIFEST_DIR TIMEOUT
         wait until the scenarios whose expected.yaml names a crash loop are in their back-off
         (a crash-looping container is `terminated: Error` or running between two back-offs)
+    capture.py series DIR INTERVAL COUNT
+        a snapshot (`kubectl get ... -A -o json`, no logs) every INTERVAL seconds into DIR/tNNN.json
+        until COUNT or DIR/stop: the scenarios on their way from applied to failed
     capture.py split DIR MANIFEST_DIR [SCENARIO...]
         for each scenario applied (realize.py's MANIFEST_DIR/<name>.yaml): its objects, events and
         pod logs from the snapshot into scenarios/<name>/ (tests/realcluster/scenarios/<name>/ for
@@ -57,6 +60,23 @@ def snapshot(capdir):
     run("cluster-info", "dump", "--all-namespaces", "--output-directory", os.path.join(capdir, "dump"))
     with open(os.path.join(capdir, "version.json"), "w") as fh:
         run("version", "-o", "json", timeout=60, out=fh)
+
+
+def series(outdir, interval, count):
+    """Snapshots every `interval` seconds while the scenarios move from applied to failed (the
+    timeline test reads them): `kubectl get -A -o json`, no logs. Stops at `count` or when
+    outdir/stop exists."""
+    os.makedirs(outdir, exist_ok=True)
+    for i in range(count):
+        t0 = time.time()
+        if os.path.exists(os.path.join(outdir, "stop")):
+            return
+        p = subprocess.run(["kubectl", "get", KINDS, "-A", "-o", "json"], capture_output=True, text=True,
+                           timeout=60)
+        if p.returncode == 0:
+            with open(os.path.join(outdir, f"t{i:03d}.json"), "w") as fh:
+                fh.write(p.stdout)
+        time.sleep(max(0.0, interval - (time.time() - t0)))
 
 
 def load_manifests(mdir):
@@ -341,6 +361,8 @@ def main():
         snapshot(sys.argv[2])
     elif cmd == ["moment"]:
         moment(sys.argv[2], float(sys.argv[3]))
+    elif cmd == ["series"]:
+        series(sys.argv[2], float(sys.argv[3]), int(sys.argv[4]))
     elif cmd == ["split"]:
         split(sys.argv[2], sys.argv[3], set(sys.argv[4:]))
     else:

@@ -28,16 +28,23 @@ timeout 600 "$CLUSTER_DIR/cluster-up.sh"
 # the plugins through the cluster's own kubectl (plugin dispatch finds kubectl-why in .venv/bin)
 export PATH="$BIN:$VENV_BIN:$PATH" KUBECONFIG="$KUBECONFIG_ADMIN"
 manifests="$RUN/manifests"
+# snapshots every 10 s while the scenarios go from applied to failed (tests/realcluster/test_timeline.py)
+timeline="$RUN/timeline"
+mkdir -p "$timeline"
+"$VENV_BIN/python" "$CLUSTER_DIR/capture.py" series "$timeline" 10 60 &
+series_pid=$!
 apply_scenarios "$manifests"
 wait_rc=0
 wait_failures "$manifests" || wait_rc=$?
+touch "$timeline/stop"
+wait "$series_pid" || log "timeline snapshots ended with an error (the test says what it has)"
 
 # the captures the -f tests read: what `kubectl get -o json` and `cluster-info dump` print
 cap="$RUN/capture"
 "$VENV_BIN/python" "$CLUSTER_DIR/capture.py" snapshot "$cap"
 
 rc=0
-KDEBUG_REAL_CLUSTER=1 KDEBUG_CAPTURE="$cap" KDEBUG_MANIFESTS="$manifests" KDEBUG_CLUSTER_BIN="$BIN" \
+KDEBUG_REAL_CLUSTER=1 KDEBUG_CAPTURE="$cap" KDEBUG_TIMELINE="$timeline" KDEBUG_MANIFESTS="$manifests" KDEBUG_CLUSTER_BIN="$BIN" \
   KDEBUG_CLUSTER_RUN="$RUN" KDEBUG_WAIT_RC="$wait_rc" \
   timeout 1200 "$VENV_BIN/python" -m pytest -q -p no:cacheprovider "$REPO/tests/realcluster" "$@" || rc=$?
 [ "$rc" = 0 ] && ok=1
