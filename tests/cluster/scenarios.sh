@@ -1,6 +1,9 @@
 # Applying the scenarios to the test cluster (sourced by test-cluster.sh and capture.sh, after env.sh,
-# with PATH and KUBECONFIG set to the cluster's kubectl and admin kubeconfig).
+# with PATH and KUBECONFIG set to the cluster's kubectl and admin kubeconfig before the functions run).
 # shellcheck shell=bash
+REPO="$(cd "$CLUSTER_DIR/../.." && pwd)"
+VENV_BIN="${VENV_BIN:-$REPO/.venv/bin}"
+WAIT_TIMEOUT="${KDEBUG_WAIT_TIMEOUT:-420}"
 
 # apply_scenarios MANIFEST_DIR: realize.py's manifests, the first revisions rolled out before the rest
 apply_scenarios() {

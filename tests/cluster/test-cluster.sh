@@ -9,9 +9,6 @@ set -euo pipefail
 . "$(dirname "$0")/env.sh"
 # shellcheck source=scenarios.sh
 . "$CLUSTER_DIR/scenarios.sh"
-REPO="$(cd "$CLUSTER_DIR/../.." && pwd)"
-VENV_BIN="${VENV_BIN:-$REPO/.venv/bin}"
-WAIT_TIMEOUT="${KDEBUG_WAIT_TIMEOUT:-420}"
 
 timeout "${KDEBUG_BUILD_TIMEOUT:-4200}" "$CLUSTER_DIR/build.sh" || die "build failed or timed out (see above)"
 ok=""
