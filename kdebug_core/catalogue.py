@@ -51,6 +51,8 @@ _TABLE = [
      "the runtime cannot create or start the container process"),
     ("ContainerExitedSIGKILL", "warning", "why oomcheck",
      "the container was killed with SIGKILL (exit 137) by something other than the OOM killer"),
+    ("ContainerFailed", "error", "why",
+     "a container exited with an error and its restartPolicy does not restart it, so the pod failed"),
     ("PodNotReady", "warning", "why",
      "the pod is running but not ready, so Services send it no traffic"),
     ("PodNotHealthy", "warning", "why oomcheck probecheck",

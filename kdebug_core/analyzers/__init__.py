@@ -6,8 +6,8 @@ helpers sit in `base.py` (every subject) and in each group's own base modules. A
 adding a module and a line here.
 """
 
-from .pod import (cannot_run, config_refs, crashloop, evicted, image_pull, init_containers, not_ready,
-               oom_killed, probes, unschedulable, volume_mount)
+from .pod import (cannot_run, config_refs, container_failed, crashloop, evicted, image_pull,
+               init_containers, not_ready, oom_killed, probes, unschedulable, volume_mount)
 from .pod import memory_pressure, memory_usage, node_oom, not_oom  # noqa: E402  (oomcheck)
 from .pod import pvc_pending  # noqa: E402
 from .workload import job as workload_job  # noqa: E402
@@ -32,6 +32,7 @@ POD_ANALYZERS = {
         memory_usage.analyze_for_why,   # oomcheck's MemoryNearLimit: why merges the other plugins
         probes.analyze,
         crashloop.analyze,
+        container_failed.analyze,   # a run that failed and is not restarted (restartPolicy Never)
         not_ready.analyze,
     ],
     "oomcheck": [
@@ -76,6 +77,9 @@ SUPERSEDED_BY = {
     # node_oom ties a kill to a container only when it died at that moment: the node's OOM killer
     # (the kubelet records SystemOOM only for the root cgroup), not the container's own limit.
     "OOMKilled": {"SystemOOM"},
+    # a failed run's exit is ContainerFailed's; another class that explains it wins
+    "ContainerFailed": {"OOMKilled", "SystemOOM", "ContainerCannotRun", "Evicted", "JobFailed",
+                        "ContainerExitedSIGKILL", "CrashLoopBackOff", "LivenessProbeFailed"},
     # The scheduler only says "pod has unbound immediate PersistentVolumeClaims" (or that the claim
     # is missing, or that provisioning failed in PreBind); the claim's own state says why.
     "Unschedulable": {"PersistentVolumeClaimPending"},
