@@ -6,7 +6,7 @@ crashing, restarting, between a kill and the next start, terminated and waiting.
 real kubelet passes through between two restarts is where kdebug was once confidently wrong
 (`terminated: Error` before `waiting: CrashLoopBackOff`).
 
-For every snapshot, `kubectl why -f SNAPSHOT -A` must give every pod that is not provably healthy
+For every snapshot, `kubectl why -f SNAPSHOT -A` (and oomcheck's and probecheck's scans) must give every pod that is not provably healthy
 (Running with every container ready and the Ready condition True, or Succeeded) a finding, exit
 without a traceback, and name a cause for each: no PodNotHealthy "no known cause matches" at any
 moment (the first run of this test found a Job's failed pods there, now ContainerFailed).
@@ -43,9 +43,9 @@ def provably_healthy(pod):
     return bool(statuses) and all(s.get("ready") for s in statuses) and ready
 
 
-def why(path):
+def scan(plugin, path):
     out, err = io.StringIO(), io.StringIO()
-    code = run("why", ["-f", path, "-A", "-o", "json"], stdin=io.StringIO(""), stdout=out, stderr=err)
+    code = run(plugin, ["-f", path, "-A", "-o", "json"], stdin=io.StringIO(""), stdout=out, stderr=err)
     return code, out.getvalue(), err.getvalue()
 
 
@@ -53,13 +53,14 @@ def test_the_timeline_was_recorded():
     assert len(snapshots()) >= 6, f"only {len(snapshots())} snapshots in {TIMELINE}"
 
 
-def test_no_pod_is_healthy_without_proof_at_any_moment():
+@pytest.mark.parametrize("plugin", ["why", "oomcheck", "probecheck"])
+def test_no_pod_is_healthy_without_proof_at_any_moment(plugin):
     misses, unknown, seen = [], [], 0
     for path in snapshots():
         with open(path) as fh:
             items = json.load(fh).get("items") or []
         pods = [o for o in items if o.get("kind") == "Pod"]
-        code, out, err = why(path)
+        code, out, err = scan(plugin, path)
         assert code in (0, 1, 3) and "Traceback" not in err, f"{os.path.basename(path)}: exit {code}\n{err}"
         findings = json.loads(out)["findings"] if out.strip() else []
         named = {(f["object"].get("namespace"), f["object"]["name"]) for f in findings
