@@ -192,7 +192,7 @@ def main():
         ("one pod as Table", f"/api/v1/namespaces/default/pods/{rp}", TABLE, None),
         ("deployments as Table", "/apis/apps/v1/namespaces/default/deployments", TABLE, None),
         ("events as Table", "/api/v1/namespaces/default/events?limit=1", TABLE, None),
-        ("services as Table (default convertor in the stand-in)", "/api/v1/namespaces/default/services", TABLE, None),
+        ("services as Table", "/api/v1/namespaces/default/services", TABLE, None),
         ("Table without object", "/api/v1/namespaces/default/pods?includeObject=None", TABLE, None),
         ("metadata-only object asked of a list", "/api/v1/namespaces/default/pods", META_ONE, None),
         ("application/* Accept", "/api/v1/namespaces/default/pods", "application/*", None),

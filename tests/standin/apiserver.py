@@ -1343,6 +1343,16 @@ DEPLOYMENT_COLUMNS = [
     _column("Selector", "Label selector for pods. Existing ReplicaSets whose pods are selected by this will be "
                         "the ones affected by this deployment.", priority=1),
 ]
+# pkg/printers/internalversion/printers.go serviceColumnDefinitions (v1.34.4)
+SERVICE_COLUMNS = [
+    _column("Name", _DOC_NAME, format_="name"),
+    _column("Type", "type determines how the Service is exposed. Defaults to ClusterIP. Valid options are ExternalName, ClusterIP, NodePort, and LoadBalancer. \"ClusterIP\" allocates a cluster-internal IP address for load-balancing to endpoints. Endpoints are determined by the selector or if that is not specified, by manual construction of an Endpoints object or EndpointSlice objects. If clusterIP is \"None\", no virtual IP is allocated and the endpoints are published as a set of endpoints rather than a virtual IP. \"NodePort\" builds on ClusterIP and allocates a port on every node which routes to the same endpoints as the clusterIP. \"LoadBalancer\" builds on NodePort and creates an external load-balancer (if supported in the current cloud) which routes to the same endpoints as the clusterIP. \"ExternalName\" aliases this service to the specified externalName. Several other fields do not apply to ExternalName services. More info: https://kubernetes.io/docs/concepts/services-networking/service/#publishing-services-service-types"),
+    _column("Cluster-IP", "clusterIP is the IP address of the service and is usually assigned randomly. If an address is specified manually, is in-range (as per system configuration), and is not in use, it will be allocated to the service; otherwise creation of the service will fail. This field may not be changed through updates unless the type field is also being changed to ExternalName (which requires this field to be blank) or the type field is being changed from ExternalName (in which case this field may optionally be specified, as describe above).  Valid values are \"None\", empty string (\"\"), or a valid IP address. Setting this to \"None\" makes a \"headless service\" (no virtual IP), which is useful when direct endpoint connections are preferred and proxying is not required.  Only applies to types ClusterIP, NodePort, and LoadBalancer. If this field is specified when creating a Service of type ExternalName, creation will fail. This field will be wiped when updating a Service to type ExternalName. More info: https://kubernetes.io/docs/concepts/services-networking/service/#virtual-ips-and-service-proxies"),
+    _column("External-IP", "externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this service.  These IPs are not managed by Kubernetes.  The user is responsible for ensuring that traffic arrives at a node with this IP.  A common example is external load-balancers that are not part of the Kubernetes system."),
+    _column("Port(s)", "The list of ports that are exposed by this service. More info: https://kubernetes.io/docs/concepts/services-networking/service/#virtual-ips-and-service-proxies"),
+    _column("Age", _DOC_CREATED),
+    _column("Selector", "Route service traffic to pods with label keys and values matching this selector. If empty or not present, the service is assumed to have an external process managing its endpoints, which Kubernetes will not modify. Only applies to types ClusterIP, NodePort, and LoadBalancer. Ignored if type is ExternalName. More info: https://kubernetes.io/docs/concepts/services-networking/service/", priority=1),
+]
 DEFAULT_COLUMNS = [_column("Name", _DOC_NAME, format_="name"),
                    _column("Created At", _DOC_CREATED, type_="date")]
 
@@ -1549,6 +1559,31 @@ def deployment_row_cells(dep: dict, now: datetime) -> List[Any]:
             _since((dep.get("metadata") or {}).get("creationTimestamp"), now),
             ",".join(c.get("name", "") for c in containers), ",".join(c.get("image", "") for c in containers),
             _selector_string(spec.get("selector"))]
+
+
+def service_row_cells(svc: dict, now: datetime) -> List[Any]:
+    """printService (Wide), with getServiceExternalIP and makePortString (printers.go v1.34.4)."""
+    spec, status = svc.get("spec") or {}, svc.get("status") or {}
+    kind = spec.get("type") or "ClusterIP"
+    ips = spec.get("clusterIPs") or ([spec["clusterIP"]] if spec.get("clusterIP") else [])
+    internal = ips[0] if ips else "<none>"
+    external_ips = spec.get("externalIPs") or []
+    if kind in ("ClusterIP", "NodePort"):
+        external = ",".join(external_ips) or "<none>"
+    elif kind == "LoadBalancer":
+        lb = sorted({i.get("ip") or i.get("hostname") for i in ((status.get("loadBalancer") or {}).get("ingress") or [])
+                     if i.get("ip") or i.get("hostname")})
+        external = ",".join(lb + external_ips) if external_ips else (",".join(lb) or "<pending>")
+    elif kind == "ExternalName":
+        external = spec.get("externalName") or ""
+    else:
+        external = "<unknown>"
+    ports = ",".join(f"{p.get('port')}:{p['nodePort']}/{p.get('protocol') or 'TCP'}" if p.get("nodePort")
+                     else f"{p.get('port')}/{p.get('protocol') or 'TCP'}" for p in spec.get("ports") or [])
+    selector = spec.get("selector") or {}
+    labels = ",".join(f"{k}={v}" for k, v in sorted(selector.items())) or "<none>"
+    return [(svc.get("metadata") or {}).get("name", ""), kind, internal, external, ports or "<none>",
+            _since((svc.get("metadata") or {}).get("creationTimestamp"), now), labels]
 
 
 def _default_cells(obj: dict) -> List[str]:
@@ -2100,7 +2135,8 @@ class StandInAPIServer:
         printer = (rtype.group, rtype.plural)
         columns = {("", "pods"): POD_COLUMNS, ("", "events"): EVENT_COLUMNS,
                    ("events.k8s.io", "events"): EVENT_COLUMNS,
-                   ("apps", "deployments"): DEPLOYMENT_COLUMNS}.get(printer, DEFAULT_COLUMNS)
+                   ("apps", "deployments"): DEPLOYMENT_COLUMNS,
+                   ("", "services"): SERVICE_COLUMNS}.get(printer, DEFAULT_COLUMNS)
         rows = []
         for obj in pairs:
             conditions = None
@@ -2110,6 +2146,8 @@ class StandInAPIServer:
                 cells = event_row_cells(obj, now)
             elif printer == ("apps", "deployments"):
                 cells = deployment_row_cells(obj, now)
+            elif printer == ("", "services"):
+                cells = service_row_cells(obj, now)
             else:
                 cells = _default_cells(obj)
             row: Dict[str, Any] = {"cells": cells}

@@ -551,6 +551,34 @@ def test_deployments_and_events_as_tables_have_their_printers_columns():
                                                  "60m", 7, "web-1.1"], path
 
 
+def test_services_as_tables_have_the_service_printers_columns():
+    """printService, Wide as the server prints (printers.go v1.34.4); compare_standin.py found the
+    real server's row for scenario 04: backend-service, ClusterIP, 10.96.255.173, <none>, 80/TCP, ...,
+    app=backend,tier=api."""
+    def svc(name, spec, status=None):
+        return {"apiVersion": "v1", "kind": "Service", "status": status or {},
+                "metadata": {"name": name, "namespace": "default", "creationTimestamp": "2024-05-01T11:50:00Z"},
+                "spec": spec}
+    objects = [
+        svc("a-backend", {"type": "ClusterIP", "clusterIP": "10.96.255.173", "clusterIPs": ["10.96.255.173"],
+                          "selector": {"tier": "api", "app": "backend"},
+                          "ports": [{"port": 80, "protocol": "TCP", "targetPort": 8080}]}),
+        svc("b-edge", {"type": "LoadBalancer", "clusterIPs": ["10.96.0.9"],
+                       "ports": [{"port": 443, "nodePort": 30443, "protocol": "TCP"},
+                                 {"port": 53, "nodePort": 30053, "protocol": "UDP"}]},
+            {"loadBalancer": {}}),
+        svc("c-db", {"type": "ExternalName", "externalName": "db.example.com"}),
+    ]
+    with StandInAPIServer(objects=objects, now=lambda: NOW) as api:
+        code, table = http_json(api, "/api/v1/namespaces/default/services", accept=TABLE_ACCEPT)
+        assert [c["name"] for c in table["columnDefinitions"]] == [
+            "Name", "Type", "Cluster-IP", "External-IP", "Port(s)", "Age", "Selector"]
+        assert [r["cells"] for r in table["rows"]] == [
+            ["a-backend", "ClusterIP", "10.96.255.173", "<none>", "80/TCP", "10m", "app=backend,tier=api"],
+            ["b-edge", "LoadBalancer", "10.96.0.9", "<pending>", "443:30443/TCP,53:30053/UDP", "10m", "<none>"],
+            ["c-db", "ExternalName", "<none>", "db.example.com", "<none>", "10m", "<none>"]]
+
+
 def test_tables_of_other_kinds_page_and_carry_the_object_asked_for(api):
     code, table = http_json(api, "/api/v1/namespaces/default/secrets?includeObject=Object", accept=TABLE_ACCEPT)
     # apiserver/pkg/registry/rest/table.go, the default convertor (a real server prints Type, Data too)
