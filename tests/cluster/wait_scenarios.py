@@ -138,6 +138,8 @@ CONDITIONS = {
     "96-resource-quota": event("FailedCreate", "exceeded quota"),
     "97-pod-security-restricted": event("FailedCreate", "violates PodSecurity"),
     "98-emptydir-sizelimit-eviction": pod_phase_reason("Evicted"),
+    "88-service-pods-in-other-namespace": ready,
+    "89-service-no-selector": ready,
 }
 
 
