@@ -92,3 +92,24 @@ def test_why_gives_the_failed_run_its_cause_not_podnothealthy():
     assert code == 1, err.getvalue()
     reasons = {(f["object"]["name"], f["reason"]) for f in json.loads(out.getvalue())["findings"]}
     assert (POD, "ContainerFailed") in reasons and (POD, "PodNotHealthy") not in reasons
+
+
+def test_the_moment_before_the_kubelet_writes_phase_failed():
+    """Scenario 93 on the test cluster's timeline (2026-12-05, snapshot t009): the third run's
+    container is already `terminated` with exit 2 and Ready=False (PodFailed), its phase still
+    Running. restartPolicy Never: that run is the pod's end; it was 'no known cause'."""
+    path = fixture("container_failed", "job-run-terminated-phase-not-yet-failed.json")
+    f = only(container_failed.analyze(pod_context(view_of(path), "nightly-report-n85d4")), "ContainerFailed")
+    assert f.summary.startswith("container report exited with code 2")
+    assert ("phase Running; restartPolicy Never: the kubelet does not restart it (the phase turns Failed "
+            "next: the kubelet writes it last)") in f.evidence
+    assert "2 failed runs so far, backoffLimit 2" in f.summary
+
+
+def test_a_running_container_under_restart_policy_never_is_not_ours(tmp_path):
+    def running(items):
+        for o in items:
+            if o["kind"] == "Pod" and o["metadata"]["name"] == "nightly-report-n85d4":
+                o["status"]["containerStatuses"][0]["state"] = {"running": {"startedAt": "2026-12-05T19:42:52Z"}}
+    path = edited_fixture(tmp_path, "container_failed", "job-run-terminated-phase-not-yet-failed.json", running)
+    assert container_failed.analyze(pod_context(view_of(path), "nightly-report-n85d4")) == []

@@ -1,7 +1,8 @@
 """ContainerFailed: a container exited with an error and nothing restarts it, so its pod failed.
 
-restartPolicy Never (a Job's pods, a bare pod): the pod's phase is Failed and the container is
-`terminated` with a non-zero exit code. The kubelet will not run it again; a Job's controller may
+restartPolicy Never (a Job's pods, a bare pod): the pod's phase is Failed (or still Pending or
+Running for the moment before the kubelet writes it) and the container is `terminated` with a
+non-zero exit code. The kubelet will not run it again; a Job's controller may
 start another pod. The diagnosis is the exit code and what it means, how long the run lasted, its
 termination message and the error lines of its log (for a terminated container, `kubectl logs` and
 a dump's log are that run). Seen on the test cluster: a Job's first failed pods while the Job
@@ -27,7 +28,13 @@ OTHER_REASONS = {"OOMKilled", "StartError", "ContainerCannotRun", "RunContainerE
 
 
 def analyze(ctx: PodContext) -> List[Finding]:
-    if (ctx.status.get("phase") or "") != "Failed" or ctx.status.get("reason") == "Evicted":
+    phase = ctx.status.get("phase") or ""
+    never = (ctx.spec.get("restartPolicy") or "Always") == "Never"
+    # The kubelet writes the container's termination (and Ready=False, reason PodFailed) a moment
+    # before the phase: seen on the test cluster as Pending or Running with the container already
+    # `terminated` with exit 2. Under restartPolicy Never that run is already the pod's end.
+    if not (phase == "Failed" or (never and phase in ("Pending", "Running"))) \
+            or ctx.status.get("reason") == "Evicted":
         return []
     job = _job_of(ctx)
     if job is not None and _condition(job, "Failed"):
@@ -47,7 +54,9 @@ def _finding(ctx: PodContext, c, t: dict, job: Optional[dict]) -> Finding:
     policy = ctx.spec.get("restartPolicy") or "Always"
     exit_line = f"container {c.name} terminated: {clean(t.get('reason') or '?')}, exit code {code}" + (
         f", after running {human_duration(ran)}" if ran is not None else "")
-    evidence = [exit_line, f"phase Failed; restartPolicy {clean(policy)}: the kubelet does not restart it"]
+    phase = ctx.status.get("phase") or "?"
+    evidence = [exit_line, f"phase {clean(phase)}; restartPolicy {clean(policy)}: the kubelet does not restart it"
+                + ("" if phase == "Failed" else " (the phase turns Failed next: the kubelet writes it last)")]
     if t.get("message"):
         evidence.append(f"termination message: {clean(t['message'])}")
     log = ctx.view.logs(ctx.pod, c.name, previous=False)
